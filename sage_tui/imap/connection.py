@@ -1,0 +1,210 @@
+"""One logged-in IMAP connection: TLS set-up, login, and the selected-folder state.
+
+An ``imapclient.IMAPClient`` is not thread-safe and cannot be reconnected after a socket error,
+so a ``Connection`` is used by one thread at a time (enforced, not hoped for) and is thrown away
+when it breaks. It remembers which folder is selected so that consecutive operations on the same
+folder skip the SELECT round trip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import itertools
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import imapclient
+from imapclient import SocketTimeout
+from imapclient import exceptions as imapclient_errors
+
+from .config import ConnectionConfig
+from .errors import IMAPError, IMAPTLSError
+from .models import SelectInfo
+
+log = logging.getLogger(__name__)
+
+_ids = itertools.count(1)
+
+
+def make_ssl_context(config: ConnectionConfig) -> ssl.SSLContext:
+    """A verifying TLS context (the default); ``ssl_verify=False`` is the explicit opt-out."""
+    context = ssl.create_default_context(cafile=config.ca_file)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if not config.ssl_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class Connection:
+    """A logged-in connection with one user at a time.
+
+    Attributes:
+        id: A small number for logs and tests.
+        raw: The underlying ``imapclient.IMAPClient``.
+        capabilities: Upper-case capability names after login.
+        selected: The folder currently selected on this connection, if any.
+        last_used: Monotonic time of the last completed use.
+        broken: Set when the connection must not be reused.
+    """
+
+    def __init__(self, raw: imapclient.IMAPClient, *, clock: Callable[[], float]) -> None:
+        self.id = next(_ids)
+        self.raw = raw
+        self._clock = clock
+        self.capabilities = frozenset(
+            (cap.decode() if isinstance(cap, bytes) else str(cap)).upper()
+            for cap in raw.capabilities()
+        )
+        self.selected: SelectInfo | None = None
+        self.last_used = clock()
+        self.broken = False
+        self._user = threading.Lock()
+
+    @classmethod
+    def open(
+        cls, config: ConnectionConfig, *, clock: Callable[[], float] = time.monotonic
+    ) -> Connection:
+        """Connect, set up TLS as configured, and log in.
+
+        Raises whatever the libraries raise; the caller translates (it knows the operation).
+        STARTTLS failures raise and never fall back to plain text.
+        """
+        context = make_ssl_context(config) if (config.use_ssl or config.starttls) else None
+        raw = imapclient.IMAPClient(
+            config.host,
+            port=config.port,
+            use_uid=True,
+            ssl=config.use_ssl,
+            ssl_context=context,
+            timeout=SocketTimeout(connect=config.timeout, read=config.timeout),
+        )
+        try:
+            raw.normalise_times = False  # keep INTERNALDATE timezone-aware
+            if config.starttls:
+                if raw._imap.state != "NONAUTH":  # a PREAUTH greeting skips the TLS upgrade
+                    raise IMAPTLSError(
+                        f"{config.host} greeted with PREAUTH before STARTTLS; refusing to continue "
+                        "on an unencrypted connection"
+                    )
+                raw.starttls(context)
+            raw.login(config.username, config.password)
+        except BaseException:
+            shutdown_quietly(raw)
+            raise
+        return cls(raw, clock=clock)
+
+    @property
+    def tls_version(self) -> str | None:
+        """``"TLSv1.3"`` and the like, or None on a plain-text connection."""
+        sock = self.raw.socket()
+        version = getattr(sock, "version", None)
+        return version() if callable(version) else None
+
+    def acquire(self) -> None:
+        """Claim the connection for the calling thread; a second user is a bug, so it raises."""
+        if not self._user.acquire(blocking=False):
+            raise RuntimeError(f"connection {self.id} is already in use by another thread")
+
+    def release(self) -> None:
+        self.last_used = self._clock()
+        self._user.release()
+
+    def has(self, capability: str) -> bool:
+        return capability.upper() in self.capabilities
+
+    def ensure_selected(self, folder: str, readonly: bool, *, fresh: bool = False) -> SelectInfo:
+        """SELECT (or EXAMINE) ``folder`` unless it already is, in a mode that allows the work.
+
+        A read-write selection serves read-only work too; read-only work never needs a
+        re-SELECT. A failed SELECT leaves the connection with nothing selected. ``fresh``
+        NOOPs an already selected folder so that its message count is current.
+        """
+        current = self.selected
+        if current is not None and current.name == folder and (readonly or not current.readonly):
+            if fresh:  # the caller needs today's EXISTS, not the one from the last SELECT
+                return self.refresh() or current
+            return current
+        self.selected = None
+        response = self.raw.select_folder(folder, readonly=readonly)
+        self.selected = _select_info(folder, response, readonly)
+        return self.selected
+
+    def refresh(self) -> SelectInfo | None:
+        """NOOP, and apply the EXISTS/EXPUNGE updates it brings to the selected folder's count."""
+        _, responses = self.raw.noop()
+        info = self.selected
+        if info is None:
+            return None
+        exists = info.exists
+        for response in responses:
+            if len(response) >= 2 and isinstance(response[0], int):
+                if response[1] == b"EXISTS":
+                    exists = response[0]
+                elif response[1] == b"EXPUNGE":
+                    exists -= 1
+        if exists != info.exists:
+            self.selected = _replace_exists(info, exists)
+        return self.selected
+
+    def survives(self, exc: BaseException) -> bool:
+        """Whether the connection is still usable after ``exc`` escaped an operation on it.
+
+        A plain NO/BAD answer leaves the protocol in step; anything else (socket errors, a
+        timeout with a half-read response, a response we could not parse) does not.
+        """
+        if isinstance(exc, IMAPError):
+            return not exc.transient and exc.__cause__ is None
+        return isinstance(exc, imaplib.IMAP4.error) and not isinstance(
+            exc, imaplib.IMAP4.abort | imapclient_errors.ProtocolError
+        )
+
+    def logout(self) -> None:
+        """LOGOUT politely, but never let a dead server hold up a shutdown."""
+        try:
+            sock = self.raw.socket()
+            sock.settimeout(min(2.0, sock.gettimeout() or 2.0))
+            self.raw.logout()
+        except Exception as exc:  # the connection is going away either way
+            log.debug("logout of connection %s failed: %s", self.id, exc)
+            shutdown_quietly(self.raw)
+        self.broken = True
+
+
+def _select_info(folder: str, response: dict[bytes, object], readonly: bool) -> SelectInfo:
+    def number(key: bytes) -> int | None:
+        value = response.get(key)
+        return value if isinstance(value, int) else None
+
+    def flagset(key: bytes) -> frozenset[str]:
+        value = response.get(key) or ()
+        return frozenset(
+            flag.decode() if isinstance(flag, bytes) else str(flag)
+            for flag in value  # type: ignore[union-attr]
+        )
+
+    return SelectInfo(
+        name=folder,
+        exists=number(b"EXISTS") or 0,
+        uidvalidity=number(b"UIDVALIDITY") or 0,
+        uidnext=number(b"UIDNEXT"),
+        highestmodseq=number(b"HIGHESTMODSEQ"),
+        readonly=readonly or not response.get(b"READ-WRITE", False),
+        flags=flagset(b"FLAGS"),
+        permanent_flags=flagset(b"PERMANENTFLAGS"),
+    )
+
+
+def _replace_exists(info: SelectInfo, exists: int) -> SelectInfo:
+    return replace(info, exists=max(0, exists))
+
+
+def shutdown_quietly(raw: imapclient.IMAPClient) -> None:
+    """Close the socket without a LOGOUT round trip (the connection is broken or unwanted)."""
+    with contextlib.suppress(Exception):
+        raw.shutdown()

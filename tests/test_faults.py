@@ -1,0 +1,143 @@
+"""Faults caused for real: reset, stalled and cut connections, a stopped server.
+
+A TCP proxy sits between the engine and Dovecot; the breaker runs on the real clock with short
+timeouts, because these faults happen in real time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from sage_tui.imap import (
+    CircuitOpenError,
+    IMAPClient,
+    IMAPConnectionError,
+    IMAPMailboxService,
+)
+from sage_tui.imap import mailbox as mailbox_module
+from tests.support.engine import plain_config
+from tests.support.seed import make_message, seed_folder
+
+
+def seed(dovecot, user, count, folder="INBOX"):
+    seed_folder(dovecot.host, dovecot.port, user.name, user.password, folder,
+                [make_message(i, subject=f"msg {i}") for i in range(count)])
+
+
+def test_reset_connections_are_retried_transparently(dovecot, imap_user, fault_proxy):
+    seed(dovecot, imap_user, 10)
+    proxy = fault_proxy()
+    client = IMAPClient(plain_config(dovecot.host, proxy.port, imap_user))
+    events = []
+    client.subscribe(events.append)
+    mailbox = IMAPMailboxService(client)
+    mailbox.select("INBOX")
+    proxy.reset_all()
+    assert len(mailbox.search()) == 10
+    snap = client.get_metrics()
+    assert snap.retries == 1 and snap.failed_operations == 0
+    assert snap.circuit_state == "closed"
+    assert [e.kind for e in events if e.kind == "retry"] == ["retry"]
+
+
+def test_cut_mid_fetch_is_retried_and_nothing_is_lost_or_doubled(dovecot, imap_user, fault_proxy):
+    seed(dovecot, imap_user, 300)
+    proxy = fault_proxy()
+    client = IMAPClient(plain_config(dovecot.host, proxy.port, imap_user))
+    mailbox = IMAPMailboxService(client)
+    uids = mailbox.search()
+    proxy.cut_after(20_000)  # the first big FETCH response dies part way
+    summaries = mailbox.fetch(uids)
+    proxy.cut_after(None)
+    assert [s.uid for s in summaries] == uids
+    assert sorted(s.subject for s in summaries) == sorted(f"msg {i}" for i in range(300))
+    assert client.get_metrics().retries >= 1
+
+
+def test_stall_opens_the_circuit_then_it_recovers(dovecot, imap_user, fault_proxy):
+    proxy = fault_proxy()
+    config = plain_config(dovecot.host, proxy.port, imap_user, timeout=0.5, max_retries=1,
+                          circuit_failure_threshold=2, circuit_recovery_timeout=1.0)
+    client = IMAPClient(config)
+    states = []
+    client.subscribe(lambda e: states.append(e.data["new"]) if e.kind == "state-change" else None)
+    mailbox = IMAPMailboxService(client)
+    mailbox.list_folders()
+    proxy.stall(True)
+    with pytest.raises(IMAPConnectionError, match="did not answer in time"):
+        mailbox.list_folders()  # attempt + 1 retry = 2 failures: the circuit opens
+    assert client.get_metrics().circuit_state == "open"
+    started = time.monotonic()
+    with pytest.raises(CircuitOpenError) as info:
+        mailbox.list_folders()
+    assert time.monotonic() - started < 0.1  # fails at once instead of waiting on the server
+    assert 0 < info.value.retry_in <= 1.0
+    proxy.stall(False)
+    time.sleep(1.05)
+    assert client.get_metrics().circuit_state == "half-open"
+    assert "INBOX" in mailbox.list_folders()  # the probe succeeds
+    assert states == ["open", "half-open", "closed"]
+    snap = client.get_metrics()
+    assert snap.circuit_state == "closed" and snap.failed_operations == 2
+    assert snap.last_error and "did not answer in time" in snap.last_error
+
+
+def test_server_stopped_mid_operation_then_restarted(private_dovecot, fault_proxy):
+    user = private_dovecot.add_user()
+    seed(private_dovecot, user, 5)
+    proxy = fault_proxy(private_dovecot.port)
+    config = plain_config(private_dovecot.host, proxy.port, user, timeout=2.0, max_retries=2,
+                          circuit_failure_threshold=20)
+    client = IMAPClient(config)
+    mailbox = IMAPMailboxService(client)
+    assert len(mailbox.search()) == 5
+    private_dovecot.stop()
+    with pytest.raises(IMAPConnectionError) as info:
+        mailbox.search()
+    assert not isinstance(info.value, CircuitOpenError)
+    private_dovecot.start()
+    proxy.set_upstream(private_dovecot.port)
+    assert len(mailbox.search()) == 5
+
+
+def test_bulk_move_interrupted_by_resets_moves_every_message_exactly_once(
+    dovecot, imap_user, fault_proxy, monkeypatch
+):
+    seed(dovecot, imap_user, 1000)
+    proxy = fault_proxy()
+    config = plain_config(dovecot.host, proxy.port, imap_user, max_retries=5,
+                          circuit_failure_threshold=50)
+    client = IMAPClient(config)
+    mailbox = IMAPMailboxService(client)
+    mailbox.select("INBOX")
+    # Small chunks make many commands, so the resets land between and inside them.
+    monkeypatch.setattr(mailbox_module, "COMMAND_CHARS", 40)
+    stop = threading.Event()
+
+    def saboteur() -> None:
+        while not stop.wait(0.005):
+            proxy.reset_all()
+
+    thread = threading.Thread(target=saboteur, daemon=True)
+    thread.start()
+    try:
+        for _ in range(30):  # a move that ran out of retries is reported; the user asks again
+            try:
+                remaining = mailbox.search()
+                if not remaining:
+                    break
+                mailbox.move(remaining, "Archive")
+            except IMAPConnectionError:
+                continue
+    finally:
+        stop.set()
+        thread.join()
+    assert mailbox.search() == []
+    mailbox.select("Archive", readonly=True)
+    archived = mailbox.fetch(mailbox.search(), fields=["ENVELOPE"])
+    ids = [m.message_id for m in archived]
+    assert len(ids) == 1000 and len(set(ids)) == 1000
+    assert client.get_metrics().retries > 0

@@ -1,0 +1,1 @@
+"""TCSS and Textual ``Theme`` objects of sage-tui, installed as ``sage_tui.themes``."""

@@ -1,0 +1,1 @@
+"""Reusable Textual widgets of sage-tui, installed as ``sage_tui.widgets``."""
