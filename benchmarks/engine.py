@@ -28,10 +28,10 @@ import imapclient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sage_tui.imap import ConnectionConfig, IMAPClient, IMAPMailboxService, close_all  # noqa: E402
-from sage_tui.imap.parsing import SUMMARY_ITEMS  # noqa: E402
-from tests.support.dovecot import DovecotServer  # noqa: E402
-from tests.support.seed import generated_messages, seed_folder  # noqa: E402
+from sage_tui.imap import ConnectionConfig, IMAPClient, IMAPMailboxService, close_all
+from sage_tui.imap.parsing import SUMMARY_ITEMS
+from tests.support.dovecot import DovecotServer
+from tests.support.seed import generated_messages, seed_folder
 
 PAGE = 60
 CHUNK = 2000

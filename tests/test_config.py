@@ -47,7 +47,7 @@ def test_repr_never_shows_the_password() -> None:
 def test_equality_includes_credentials() -> None:
     a = ConnectionConfig(host="h", username="me", password="right")
     b = ConnectionConfig(host="h", username="me", password="wrong")
-    assert a != b and hash(a) != hash(b) or a != b
+    assert (a != b and hash(a) != hash(b)) or a != b
     assert a == ConnectionConfig(host="h", username="me", password="right")
 
 

@@ -6,6 +6,7 @@ timeouts, because these faults happen in real time.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 
@@ -62,8 +63,8 @@ def test_stall_opens_the_circuit_then_it_recovers(dovecot, imap_user, fault_prox
     config = plain_config(dovecot.host, proxy.port, imap_user, timeout=0.5, max_retries=1,
                           circuit_failure_threshold=2, circuit_recovery_timeout=1.0)
     client = IMAPClient(config)
-    states = []
-    client.subscribe(lambda e: states.append(e.data["new"]) if e.kind == "state-change" else None)
+    changes = []
+    client.subscribe(lambda e: changes.append(e) if e.kind == "state-change" else None)
     mailbox = IMAPMailboxService(client)
     mailbox.list_folders()
     proxy.stall(True)
@@ -79,10 +80,12 @@ def test_stall_opens_the_circuit_then_it_recovers(dovecot, imap_user, fault_prox
     time.sleep(1.05)
     assert client.get_metrics().circuit_state == "half-open"
     assert "INBOX" in mailbox.list_folders()  # the probe succeeds
-    assert states == ["open", "half-open", "closed"]
+    assert [e.data["new"] for e in changes] == ["open", "half-open", "closed"]
+    assert "did not answer in time" in changes[0].message  # why it opened, in plain words
     snap = client.get_metrics()
+    # The stalled call and the one refused while open both failed; the probe succeeded.
     assert snap.circuit_state == "closed" and snap.failed_operations == 2
-    assert snap.last_error and "did not answer in time" in snap.last_error
+    assert snap.last_error and "unavailable" in snap.last_error
 
 
 def test_server_stopped_mid_operation_then_restarted(private_dovecot, fault_proxy):
@@ -109,32 +112,36 @@ def test_bulk_move_interrupted_by_resets_moves_every_message_exactly_once(
     seed(dovecot, imap_user, 1000)
     proxy = fault_proxy()
     config = plain_config(dovecot.host, proxy.port, imap_user, max_retries=5,
-                          circuit_failure_threshold=50)
+                          circuit_failure_threshold=10, circuit_recovery_timeout=0.2)
     client = IMAPClient(config)
     mailbox = IMAPMailboxService(client)
     mailbox.select("INBOX")
     # Small chunks make many commands, so the resets land between and inside them.
-    monkeypatch.setattr(mailbox_module, "COMMAND_CHARS", 40)
+    monkeypatch.setattr(mailbox_module, "MOVE_CHUNK", 25)
     stop = threading.Event()
+    rng = random.Random(3)
 
     def saboteur() -> None:
-        while not stop.wait(0.005):
+        while not stop.wait(rng.uniform(0.02, 0.12)):
             proxy.reset_all()
 
     thread = threading.Thread(target=saboteur, daemon=True)
     thread.start()
     try:
-        for _ in range(30):  # a move that ran out of retries is reported; the user asks again
+        for _ in range(100):  # a move that ran out of retries is reported; the user asks again
             try:
                 remaining = mailbox.search()
                 if not remaining:
                     break
                 mailbox.move(remaining, "Archive")
+            except CircuitOpenError as error:
+                time.sleep(error.retry_in + 0.01)
             except IMAPConnectionError:
                 continue
     finally:
         stop.set()
         thread.join()
+    time.sleep(config.circuit_recovery_timeout)
     assert mailbox.search() == []
     mailbox.select("Archive", readonly=True)
     archived = mailbox.fetch(mailbox.search(), fields=["ENVELOPE"])

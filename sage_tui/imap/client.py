@@ -34,15 +34,17 @@ class IMAPClient:
             IMAPMailboxService(client).list_folders()
 
     Args:
-        config: The account settings.
+        config: The account settings (or any object with ``ConnectionConfig`` attributes).
         **fields: ``ConnectionConfig`` fields; with ``config`` they override its values.
     """
 
-    def __init__(self, config: ConnectionConfig | None = None, **fields: Any) -> None:
+    def __init__(self, config: ConnectionConfig | Any = None, **fields: Any) -> None:
         if config is None:
             config = ConnectionConfig(**fields)
-        elif fields:
-            config = replace(config, **fields)
+        else:
+            config = ConnectionConfig.coerce(config)
+            if fields:
+                config = replace(config, **fields)
         self.config = config
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()

@@ -8,6 +8,7 @@ client with a wrong password can never be handed a connection that another clien
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 
@@ -108,6 +109,22 @@ class ConnectionConfig:
     def display_name(self) -> str:
         """``user@host`` for messages; never includes the password."""
         return f"{self.username}@{self.host}" if self.username else self.host
+
+    @classmethod
+    def coerce(cls, value: object) -> ConnectionConfig:
+        """A config from a ``ConnectionConfig``, a mapping, or any object with such attributes.
+
+        The seed library's guide builds its own settings dataclass and passes it as
+        ``IMAPClient(config=...)``; unknown attributes are ignored.
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, Mapping):
+            source = dict(value)
+        else:
+            source = {name: getattr(value, name) for name in cls.field_names()
+                      if hasattr(value, name)}
+        return cls(**{name: source[name] for name in cls.field_names() if name in source})
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

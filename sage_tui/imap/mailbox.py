@@ -39,6 +39,8 @@ FETCH_CHUNK = 2000
 """UIDs per FETCH: big enough to amortise the round trip, small enough to retry cheaply."""
 COMMAND_CHARS = 8000
 """Longest UID set in one STORE/MOVE/COPY/EXPUNGE (Dovecot's line limit is 64 KiB)."""
+MOVE_CHUNK = 500
+"""Messages per MOVE/COPY: progress for bulk moves, and a fault costs one chunk, not all."""
 
 _FIELD_ITEMS = {
     "BODY": "BODY.PEEK[]",
@@ -340,7 +342,7 @@ class IMAPMailboxService:
         validity: int | None = None
         done = 0
         try:
-            for chunk in uids.chunks_by_length(COMMAND_CHARS):
+            for chunk in _move_chunks(uids):
                 text = str(chunk)
                 if use_move:
                     chunk_validity, chunk_map = self._run(
@@ -370,7 +372,7 @@ class IMAPMailboxService:
         uids = _as_set(messages)
         mapping: dict[int, int] = {}
         validity: int | None = None
-        for chunk in uids.chunks_by_length(COMMAND_CHARS):
+        for chunk in _move_chunks(uids):
             chunk_validity, chunk_map = self._copy_chunk(str(chunk), destination)
             mapping.update(chunk_map)
             validity = chunk_validity or validity
@@ -472,6 +474,11 @@ class IMAPMailboxService:
             conn.raw.expunge()
 
         self._run(f"expunging {count} messages", work, kind=IMAPMessageError, readonly=False)
+
+
+def _move_chunks(uids: MessageSet) -> Iterator[MessageSet]:
+    for piece in uids.chunks(MOVE_CHUNK):
+        yield from piece.chunks_by_length(COMMAND_CHARS)
 
 
 def _uid_move(conn: Connection, text: str, destination: str) -> tuple[int | None, dict[int, int]]:
