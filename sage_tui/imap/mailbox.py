@@ -29,7 +29,7 @@ from .errors import (
 from .messageset import MessageSet
 from .mime import parse_message
 from .models import Folder, Message, MessageSummary, MoveResult, SelectInfo
-from .parsing import SUMMARY_ITEMS, summaries_from_response, summary_from_fetch
+from .parsing import SUMMARY_ITEMS, summaries, summaries_from_response, summary_from_fetch
 from .roles import ROLE_ORDER, assign_roles
 from .search import IMAPSearchCriteria
 
@@ -218,15 +218,22 @@ class IMAPMailboxService:
         folder = self.current_folder
         for chunk in uids.chunks(chunk_size):
             text = str(chunk)
-            response = self._run(
-                f"fetching {len(chunk)} messages from {folder}",
-                lambda conn, text=text: wire.fetch(conn.raw, text, items),
-                kind=IMAPMessageError,
-            )
+            if items == SUMMARY_ITEMS:
+                batch = self._run(
+                    f"fetching {len(chunk)} messages from {folder}",
+                    lambda conn, text=text: summaries(wire.fetch_raw(conn.raw, text, items)),
+                    kind=IMAPMessageError,
+                )
+            else:
+                batch = summaries_from_response(self._run(
+                    f"fetching {len(chunk)} messages from {folder}",
+                    lambda conn, text=text: wire.fetch(conn.raw, text, items),
+                    kind=IMAPMessageError,
+                ))
             done += len(chunk)
             if progress:
                 progress(done, total)
-            yield summaries_from_response(response)
+            yield batch
 
     def fetch_newest(self, count: int = 60) -> list[MessageSummary]:
         """The ``count`` newest messages of the current folder, newest first.
@@ -242,13 +249,8 @@ class IMAPMailboxService:
             if exists == 0:
                 return []
             first = max(1, exists - count + 1)
-            response = wire.fetch(conn.raw, f"{first}:{exists}", SUMMARY_ITEMS, uid=False)
-            summaries = [
-                summary_from_fetch(data[b"UID"], data)  # type: ignore[arg-type]
-                for data in response.values()
-                if b"UID" in data
-            ]
-            return sorted(summaries, key=lambda s: s.uid, reverse=True)
+            data = wire.fetch_raw(conn.raw, f"{first}:{exists}", SUMMARY_ITEMS, uid=False)
+            return summaries(data)[::-1]
 
         return self._run(
             f"fetching the newest {count} messages of {self.current_folder}",

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import email.header
 import email.utils
+import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
+from imapclient.response_parser import parse_fetch_response
 from imapclient.response_types import Address as EnvelopeAddress
 from imapclient.response_types import Envelope
 
@@ -109,15 +111,66 @@ def parse_header_block(block: bytes) -> dict[str, str]:
     return headers
 
 
+_ANGLE_ADDRESS = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^<>"()\\]*?))\s*<([^<>\s]*)>\s*')
+_BARE_ADDRESS = re.compile(r'\s*([^\s<>"(),;:\\]+)\s*')
+
+
 def parse_addresses(value: str | None) -> tuple[Address, ...]:
-    """Parse an address header, decoding RFC 2047 display names after splitting at commas."""
+    """Parse an address header, decoding RFC 2047 display names after splitting at commas.
+
+    The common shapes (``a@b``, ``Name <a@b>``, ``"Last, First" <a@b>``) take a fast path;
+    anything else (comments, groups, odd quoting) goes to ``email.utils.getaddresses``, which
+    is correct but about ten times slower: it dominated the time to list a big folder.
+    """
     if not value:
         return ()
+    fast = _fast_addresses(value)
+    if fast is not None:
+        return fast
     try:
         pairs = email.utils.getaddresses([value])
     except Exception:
         return (Address(decode_text(value), ""),)
     return tuple(Address(decode_text(name), addr.strip()) for name, addr in pairs if name or addr)
+
+
+def _fast_addresses(value: str) -> tuple[Address, ...] | None:
+    out = []
+    for part in _split_addresses(value):
+        match = _ANGLE_ADDRESS.fullmatch(part)
+        if match:
+            quoted, plain, addr = match.groups()
+            name = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else plain
+            out.append(Address(decode_text(name) if name else "", addr))
+            continue
+        match = _BARE_ADDRESS.fullmatch(part)
+        if match is None:
+            return None
+        out.append(Address("", match.group(1)))
+    return tuple(out)
+
+
+def _split_addresses(value: str) -> list[str]:
+    """Split at commas outside quoted strings; blank parts are dropped."""
+    if '"' not in value:
+        return [part for part in value.split(",") if part.strip()]
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [part for part in parts if part.strip()]
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -222,5 +275,108 @@ def _fields_from_envelope(envelope: Envelope) -> dict[str, object]:
 
 
 def summaries_from_response(response: Mapping[int, Mapping[bytes, object]]) -> list[MessageSummary]:
-    """All summaries of a FETCH response, ascending by UID."""
+    """All summaries of an imapclient-parsed FETCH response (keyed by UID), ascending."""
     return [summary_from_fetch(uid, response[uid]) for uid in sorted(response)]
+
+
+# -- the fast path for list summaries ------------------------------------------------------
+
+_RESPONSE_START = re.compile(rb"(\d+) \(")
+_UID_ITEM = re.compile(rb"\bUID (\d+)")
+_FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^)]*)\)")
+_DATE_ITEM = re.compile(rb'\bINTERNALDATE "([^"]+)"')
+_SIZE_ITEM = re.compile(rb"\bRFC822\.SIZE (\d+)")
+_HEADER_ITEM = re.compile(rb"\bBODY\[HEADER\.FIELDS \([^)]*\)\] (?:\{\d+\}|\"\"|NIL)")
+_INTERNALDATE = re.compile(
+    r"\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"
+)
+_MONTH_NUMBERS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_ZONES: dict[str, timezone] = {}
+
+
+def parse_internaldate(text: str) -> datetime | None:
+    """``01-Jan-2024 10:00:00 +0100`` -> aware datetime; None when malformed."""
+    match = _INTERNALDATE.fullmatch(text)
+    if match is None:
+        return None
+    day, month, year, hour, minute, second, sign, zh, zm = match.groups()
+    zone_key = sign + zh + zm
+    zone = _ZONES.get(zone_key)
+    if zone is None:
+        offset = timedelta(hours=int(zh), minutes=int(zm))
+        zone = _ZONES[zone_key] = timezone(-offset if sign == "-" else offset)
+    month_number = _MONTH_NUMBERS.get(month.lower())
+    if month_number is None:
+        return None
+    try:
+        return datetime(int(year), month_number, int(day), int(hour), int(minute), int(second),
+                        tzinfo=zone)
+    except ValueError:
+        return None
+
+
+def fast_summaries(data: list[bytes | tuple[bytes, bytes]]) -> list[MessageSummary] | None:
+    """Parse a ``SUMMARY_ITEMS`` FETCH response directly from imaplib's pieces.
+
+    imapclient's general parser tokenises every byte of every response; a list response has a
+    fixed shape (a few atoms, then one header literal), so regular expressions over the short
+    prefix and one pass over the header block do the same work several times faster.
+
+    Returns:
+        Summaries ascending by UID, or None when a response does not have the expected shape
+        (the caller then uses the general parser, so nothing is ever dropped).
+    """
+    out: list[MessageSummary] = []
+    for item in data:
+        if isinstance(item, tuple):
+            prefix, literal = item
+        else:
+            if item.strip() == b")":
+                continue
+            prefix, literal = item, None
+        if not _RESPONSE_START.match(prefix):
+            return None
+        uid_match = _UID_ITEM.search(prefix)
+        header_match = _HEADER_ITEM.search(prefix)
+        if uid_match is None:
+            if literal is None and b"BODY[" not in prefix:
+                continue  # an unsolicited FETCH (another client's flag change): not ours
+            return None
+        if header_match is None:
+            return None
+        flags = _FLAGS_ITEM.search(prefix)
+        date = _DATE_ITEM.search(prefix)
+        size = _SIZE_ITEM.search(prefix)
+        fields = _fields_from_headers(parse_header_block(literal or b""))
+        out.append(
+            MessageSummary(
+                uid=int(uid_match.group(1)),
+                flags=frozenset(flags.group(1).decode("utf-8", "replace").split())
+                if flags
+                else frozenset(),
+                internaldate=parse_internaldate(date.group(1).decode("ascii", "replace"))
+                if date
+                else None,
+                size=int(size.group(1)) if size else None,
+                **fields,  # type: ignore[arg-type]
+            )
+        )
+    out.sort(key=lambda summary: summary.uid)
+    return out
+
+
+def summaries(data: list[bytes | tuple[bytes, bytes]], *, uid: bool = True) -> list[MessageSummary]:
+    """Summaries from a raw FETCH response: the fast path, else imapclient's general parser."""
+    fast = fast_summaries(data)
+    if fast is not None:
+        return fast
+    parsed = parse_fetch_response(data, False, False)
+    return sorted(
+        (
+            summary_from_fetch(item[b"UID"], item)  # type: ignore[arg-type]
+            for item in parsed.values()
+            if b"UID" in item
+        ),
+        key=lambda summary: summary.uid,
+    )

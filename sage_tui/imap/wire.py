@@ -23,17 +23,21 @@ from imapclient.response_parser import parse_fetch_response
 FetchData = dict[int, dict[bytes, object]]
 
 
-def fetch(
+RawFetch = list[bytes | tuple[bytes, bytes]]
+"""FETCH responses as imaplib reads them: lines, and (line, literal) pairs."""
+
+
+def fetch_raw(
     raw: imapclient.IMAPClient,
     message_set: str,
     items: Sequence[str],
     *,
     uid: bool = True,
     modifiers: Sequence[str] = (),
-) -> FetchData:
-    """``[UID] FETCH <set> (<items>)``; the result is keyed by UID (or sequence number)."""
+) -> RawFetch:
+    """``[UID] FETCH <set> (<items>)``, unparsed: the caller chooses the parser."""
     if not message_set:
-        return {}
+        return []
     args = ["FETCH", message_set, "(" + " ".join(items) + ")"]
     if modifiers:
         args.append("(" + " ".join(modifiers) + ")")
@@ -44,6 +48,21 @@ def fetch(
     typ, data = imap._command_complete("FETCH", tag)
     raw._checkok("fetch", typ, data)
     typ, data = imap._untagged_response(typ, data, "FETCH")
+    return [item for item in data if item is not None]
+
+
+def fetch(
+    raw: imapclient.IMAPClient,
+    message_set: str,
+    items: Sequence[str],
+    *,
+    uid: bool = True,
+    modifiers: Sequence[str] = (),
+) -> FetchData:
+    """``[UID] FETCH <set> (<items>)`` parsed by imapclient, keyed by UID (or sequence number)."""
+    data = fetch_raw(raw, message_set, items, uid=uid, modifiers=modifiers)
+    if not data:
+        return {}
     parsed = parse_fetch_response(data, False, False)
     if not uid:
         return dict(parsed)

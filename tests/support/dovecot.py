@@ -66,6 +66,7 @@ userdb {{
   args = username_format=%n {root}/passwd
 }}
 mail_location = maildir:~/Maildir
+mail_fsync = never
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
