@@ -148,3 +148,19 @@ def test_bulk_move_interrupted_by_resets_moves_every_message_exactly_once(
     ids = [m.message_id for m in archived]
     assert len(ids) == 1000 and len(set(ids)) == 1000
     assert client.get_metrics().retries > 0
+
+
+def test_an_interrupted_append_is_not_repeated(dovecot, imap_user, fault_proxy):
+    """APPEND is not idempotent: a cut answer must not turn into two stored copies."""
+    proxy = fault_proxy()
+    client = IMAPClient(plain_config(dovecot.host, proxy.port, imap_user))
+    mailbox = IMAPMailboxService(client)
+    mailbox.list_folders()  # a live connection for cut_after to act on
+    proxy.cut_after(0)  # the server stores the message; its answer never arrives
+    with pytest.raises(IMAPConnectionError, match="may or may not have done it"):
+        mailbox.append("INBOX", make_message(1, subject="once"))
+    assert client.get_metrics().retries == 0
+    mailbox.select("INBOX")
+    assert len(mailbox.search()) <= 1
+    appended = mailbox.append("INBOX", make_message(2, subject="twice?"))
+    assert appended is not None and len(mailbox.search()) <= 2

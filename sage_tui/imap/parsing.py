@@ -366,11 +366,14 @@ def fast_summaries(data: list[bytes | tuple[bytes, bytes]]) -> list[MessageSumma
     return out
 
 
-def summaries(data: list[bytes | tuple[bytes, bytes]], *, uid: bool = True) -> list[MessageSummary]:
+def summaries(data: list[bytes | tuple[bytes, bytes]]) -> list[MessageSummary]:
     """Summaries from a raw FETCH response: the fast path, else imapclient's general parser."""
     fast = fast_summaries(data)
-    if fast is not None:
-        return fast
+    return fast if fast is not None else general_summaries(data)
+
+
+def general_summaries(data: list[bytes | tuple[bytes, bytes]]) -> list[MessageSummary]:
+    """The slow, general path: any FETCH response imapclient can parse, ascending by UID."""
     parsed = parse_fetch_response(data, False, False)
     return sorted(
         (

@@ -104,6 +104,11 @@ def run_operation(
                 and isinstance(exc, Exception)
             )
             if not can_retry:
+                if error.transient and reached_server and not idempotent:
+                    error = type(error)(
+                        f"{error}. The server may or may not have done it: check before "
+                        "trying again"
+                    )
                 pool.metrics.record_operation(elapsed, ok=False, error=str(error))
                 if error is exc:
                     raise
