@@ -60,7 +60,8 @@ def test_summaries_are_decoded(dovecot, imap_user, mailbox):
     )
     seed(dovecot, imap_user, [raw, make_message(8, subject="plain")])
     info = mailbox.select("INBOX")
-    assert info.exists == 2 and info.uidvalidity > 0
+    assert info.exists == 2 and info.uidvalidity > 0 and info.uidnext == 3
+    assert info.highestmodseq is not None  # CONDSTORE is enabled where offered
     first, second = mailbox.fetch(mailbox.search())
     assert first.subject == "Überprüfung der Rechnung"
     assert first.sender == "Jürgen Groß <jurgen@example.de>"

@@ -153,6 +153,16 @@ criteria_trees = st.recursive(
 )
 
 
+def _leaf_strings(node: object) -> set[str]:
+    if isinstance(node, SearchKey):
+        value = node.value
+        if isinstance(value, tuple):
+            return set(value)
+        return {value} if isinstance(value, str) else set()
+    children = (node.child,) if isinstance(node, NotGroup) else node.children  # type: ignore[attr-defined]
+    return set().union(*(_leaf_strings(child) for child in children))
+
+
 @given(criteria_trees)
 def test_wire_items_are_well_formed(criteria: C) -> None:
     items = criteria.to_wire()
@@ -160,9 +170,10 @@ def test_wire_items_are_well_formed(criteria: C) -> None:
     depth = 0
     for item in items:
         if not item.isascii():
-            # A literal: a bare UTF-8 value with nothing glued on.
-            assert not item.startswith((b"(", b'"')) and criteria.needs_utf8
-            item.decode("utf-8")
+            # A literal: exactly one of the values, with no parenthesis or quote glued on
+            # (a value may itself start with "(", so compare against the values).
+            assert criteria.needs_utf8
+            assert item.decode("utf-8") in _leaf_strings(criteria.tree)
             continue
         text = item.decode("ascii")
         if text.startswith('"'):

@@ -94,6 +94,9 @@ class Connection:
                     )
                 raw.starttls(context)
             raw.login(config.username, config.password)
+            if raw.has_capability("CONDSTORE"):
+                # SELECT then reports HIGHESTMODSEQ: what a cache needs to resync cheaply.
+                raw.enable("CONDSTORE")
         except BaseException:
             shutdown_quietly(raw)
             raise

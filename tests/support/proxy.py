@@ -1,8 +1,9 @@
 """A TCP proxy that causes real network faults between a client and Dovecot.
 
 Faults: reset every live connection (RST), stall (blackhole: bytes are held back, nothing is
-forwarded either way until unstalled), refuse new connections, and cut a connection after it has
-forwarded N more bytes from the server (a FETCH dying mid-response). Plain threads, one pair per
+forwarded either way until unstalled), refuse new connections, cut a connection after it has
+forwarded N more bytes from the server (a FETCH dying mid-response), and cut every new
+connection after N bytes. Plain threads, one pair per
 connection; every blocking call has a timeout so ``stop()`` cannot hang.
 """
 
@@ -33,7 +34,7 @@ class _Link:
         self.client = client
         self.upstream: socket.socket | None = None
         self.closed = threading.Event()
-        self.budget: int | None = None
+        self.budget: int | None = proxy._cut_every
 
     def run(self) -> None:
         try:
@@ -112,6 +113,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._stalled = threading.Event()
         self._refusing = False
+        self._cut_every: int | None = None
         self._running = threading.Event()
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
         self.accepted_total = 0
@@ -170,6 +172,14 @@ class FaultProxy:
         with self._lock:
             for link in self._links:
                 link.budget = n_bytes
+
+    def cut_every(self, n_bytes: int | None) -> None:
+        """Reset every new connection once it forwarded ``n_bytes`` to the client.
+
+        Faults measured in bytes, not time: each connection gets some work done before it
+        dies, however fast or slow the machine is.
+        """
+        self._cut_every = n_bytes
 
     def _accept_loop(self) -> None:
         while self._running.is_set():
