@@ -23,6 +23,7 @@ from .errors import (
     PoolTimeoutError,
     UIDValidityChangedError,
 )
+from .idle import FolderChange, FolderWatcher
 from .mailbox import IMAPMailboxService
 from .messageset import MessageSet
 from .metrics import EngineEvent, EventKind, MetricsSnapshot
@@ -41,6 +42,8 @@ __all__ = [
     "EngineEvent",
     "EventKind",
     "Folder",
+    "FolderChange",
+    "FolderWatcher",
     "IMAPAuthenticationError",
     "IMAPCapabilityError",
     "IMAPClient",

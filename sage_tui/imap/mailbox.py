@@ -26,7 +26,7 @@ from .errors import (
     IMAPMessageError,
     IMAPSearchError,
 )
-from .messageset import MessageSet
+from .messageset import MAX_UID, MessageSet
 from .mime import parse_message
 from .models import Folder, Message, MessageSummary, MoveResult, SelectInfo
 from .parsing import SUMMARY_ITEMS, summaries, summaries_from_response, summary_from_fetch
@@ -181,6 +181,25 @@ class IMAPMailboxService:
             lambda conn: wire.search(conn.raw, wire_args),
             kind=IMAPSearchError,
         )
+
+    def uids_after(self, uid: int) -> list[int]:
+        """UIDs above ``uid`` in the current folder, ascending: new mail since a list was loaded.
+
+        Searches ``UID uid+1:4294967295`` rather than ``uid+1:*``, because ``N:*`` matches the
+        highest UID even when it is below N (RFC 3501), which would report old mail as new. A
+        NOOP goes first: a server only searches the messages it has already announced to this
+        connection, so without it mail that arrived since the last command is not found.
+        """
+        if uid >= MAX_UID:
+            return []
+        wire_args = IMAPSearchCriteria().uid(MessageSet.from_ranges([(uid + 1, MAX_UID)])).to_wire()
+        found: list[int] = self._run(
+            f"looking for new mail in {self.current_folder}",
+            lambda conn: wire.search(conn.raw, wire_args),
+            kind=IMAPSearchError,
+            fresh=True,
+        )
+        return [u for u in found if u > uid]
 
     def fetch(
         self,

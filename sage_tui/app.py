@@ -1,0 +1,112 @@
+"""The Textual application: one account, one shared engine client, the triage screen.
+
+The app owns the engine client (so the pool outlives screens) and shuts everything down on the
+way out: the folder watcher stops, and every pooled connection is logged out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from sage_tui.account import Account
+from sage_tui.imap.client import IMAPClient
+from sage_tui.imap.metrics import EngineEvent, EventKind
+from sage_tui.messages import ConnectionStateChanged
+from sage_tui.screens.help import HelpScreen
+from sage_tui.screens.main import MainScreen
+from sage_tui.themes import THEMES_DIR
+from sage_tui.widgets.account_bar import AccountBar
+from sage_tui.widgets.message_list import MessageList
+from sage_tui.widgets.reader import Reader
+
+
+class SageApp(App[None]):
+    """sage-tui: triage one IMAP account from the keyboard."""
+
+    TITLE = "sage-tui"
+    CSS_PATH = [Path(THEMES_DIR) / "sage.tcss"]
+    BINDING_GROUP_TITLE = "App"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+    ]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, account: Account, *, watch: bool = True, poll_interval: float = 30.0
+                 ) -> None:
+        super().__init__()
+        self.account = account
+        self.client = IMAPClient(account.config)
+        self.watch_folders = watch
+        self.poll_interval = poll_interval
+        # Pinned, not read from TEXTUAL_THEME: screenshots and snapshots must not depend on it.
+        self.theme = "textual-dark"
+        self._unsubscribe = self.client.subscribe(self._engine_event)
+        self._engine_closed = False
+        self.main_screen: MainScreen | None = None
+
+    def on_mount(self) -> None:
+        screen = MainScreen(self.account, self.client, watch=self.watch_folders,
+                            poll_interval=self.poll_interval)
+        self.main_screen = screen
+        self.install_screen(screen, "main")
+        self.push_screen("main")
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen([
+            ("Triage", list(MainScreen.BINDINGS)),
+            ("Message list", list(MessageList.BINDINGS)),
+            ("Reader", list(Reader.BINDINGS)),
+            ("App", list(self.BINDINGS)),
+        ]))
+
+    # -- engine events (called on worker threads: only post_message here) -------------------
+
+    def _engine_event(self, event: EngineEvent) -> None:
+        state = {
+            EventKind.CONNECT: "connected",
+            EventKind.CONNECT_FAILED: "offline",
+            EventKind.RETRY: "retrying",
+            EventKind.FAILURE: None,
+            EventKind.DISCARDED: None,
+        }.get(event.kind)
+        if event.kind == EventKind.STATE_CHANGE:
+            new = str(event.data.get("new", ""))
+            state = "circuit open" if new == "open" else "connected" if new == "closed" else None
+        if state is not None:
+            self.post_message(ConnectionStateChanged(state, event.message if state != "connected"
+                                                     else ""))
+
+    def on_connection_state_changed(self, event: ConnectionStateChanged) -> None:
+        for bar in self.query(AccountBar):
+            bar.state = event.state
+            bar.detail = event.detail
+
+    def connection_ok(self) -> None:
+        """A successful operation after trouble: the header goes back to connected."""
+        for bar in self.query(AccountBar):
+            if bar.state != "connected":
+                bar.state, bar.detail = "connected", ""
+
+    async def action_quit(self) -> None:
+        self.shutdown_engine()
+        self.exit()
+
+    def shutdown_engine(self) -> None:
+        """Stop the watcher and log out every pooled connection (idempotent)."""
+        if self._engine_closed:
+            return
+        self._engine_closed = True
+        if self.main_screen is not None:
+            self.main_screen.stop_background()
+        self._unsubscribe()
+        self.client.disconnect()
+        self.client.pool.close()
+
+    def on_unmount(self) -> None:
+        self.shutdown_engine()

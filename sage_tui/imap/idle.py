@@ -1,0 +1,144 @@
+"""Watching one folder for changes: IDLE on a connection of its own, else NOOP polling.
+
+IDLE occupies its connection until ``DONE``, so the watcher never borrows from the shared pool
+(that would starve the list and the actions). RFC 2177 lets servers drop an IDLE after 30
+minutes; the watcher re-issues it before 29. When the connection dies, the watcher reconnects
+with the account's backoff and reports a change, because mail may have arrived meanwhile.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .config import ConnectionConfig
+from .connection import Connection
+from .errors import IMAPError, translate
+from .retry import RetryPolicy
+
+IDLE_RENEW_SECONDS = 25 * 60
+"""Re-issue IDLE this often: under RFC 2177's 29 minutes, with room for a slow network."""
+
+_CHANGE_WORDS = (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED", b"RECENT")
+
+
+@dataclass(frozen=True)
+class FolderChange:
+    """Something changed in the watched folder (or may have, after a reconnect).
+
+    Attributes:
+        folder: The watched folder.
+        reason: "idle" (the server told us), "poll" (NOOP found something) or "reconnect".
+        responses: How many untagged responses came in.
+    """
+
+    folder: str
+    reason: str
+    responses: int = 0
+
+
+class FolderWatcher:
+    """Blocks in ``run()`` until ``stop`` is set, calling back on every change.
+
+    Args:
+        config: The account (the watcher opens its own connection with it).
+        folder: The folder to watch.
+        poll_interval: Seconds between NOOPs where the server has no IDLE.
+        check_interval: How often the IDLE loop wakes to look at ``stop``; bounds shutdown time.
+        renew_after: Seconds before IDLE is re-issued.
+        use_idle: False forces polling (servers that advertise IDLE but handle it badly).
+    """
+
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        folder: str,
+        *,
+        poll_interval: float = 30.0,
+        check_interval: float = 0.5,
+        renew_after: float = IDLE_RENEW_SECONDS,
+        use_idle: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.folder = folder
+        self.poll_interval = poll_interval
+        self.check_interval = check_interval
+        self.renew_after = renew_after
+        self.use_idle = use_idle
+        self._clock = clock
+        self.mode: str | None = None
+        """"idle" or "poll" once connected: what the status line can show."""
+        self.renewals = 0
+
+    def run(
+        self,
+        on_change: Callable[[FolderChange], None],
+        stop: threading.Event,
+        on_error: Callable[[IMAPError], None] | None = None,
+    ) -> None:
+        policy = RetryPolicy.from_config(self.config)
+        failures = 0
+        first = True
+        while not stop.is_set():
+            conn: Connection | None = None
+            try:
+                conn = Connection.open(self.config, clock=self._clock)
+                conn.raw.select_folder(self.folder, readonly=True)
+                if not first:
+                    on_change(FolderChange(self.folder, "reconnect"))
+                first, failures = False, 0
+                if self.use_idle and conn.has("IDLE"):
+                    self.mode = "idle"
+                    self._idle(conn, on_change, stop)
+                else:
+                    self.mode = "poll"
+                    self._poll(conn, on_change, stop)
+            except Exception as exc:  # the watcher must outlive any failure and say what it was
+                error = translate(exc, what=f"watching {self.folder} for new mail",
+                                  secrets=(self.config.password,))
+                if on_error is not None:
+                    on_error(error)
+                if not error.transient:
+                    return
+                failures += 1
+                stop.wait(policy.delay(min(failures, 8)))
+            finally:
+                if conn is not None:
+                    conn.logout()
+
+    def _idle(
+        self, conn: Connection, on_change: Callable[[FolderChange], None], stop: threading.Event
+    ) -> None:
+        raw = conn.raw
+        raw.idle()
+        started = self._clock()
+        while not stop.is_set():
+            responses = raw.idle_check(timeout=self.check_interval)
+            changes = [r for r in responses if _is_change(r)]
+            if changes:
+                on_change(FolderChange(self.folder, "idle", len(changes)))
+            if self._clock() - started >= self.renew_after:
+                raw.idle_done()
+                raw.idle()
+                started = self._clock()
+                self.renewals += 1
+        # Only on a clean stop: after a failure the connection is gone and DONE would fail too.
+        raw.idle_done()
+
+    def _poll(
+        self, conn: Connection, on_change: Callable[[FolderChange], None], stop: threading.Event
+    ) -> None:
+        while not stop.wait(self.poll_interval):
+            _, responses = conn.raw.noop()
+            changes = [r for r in responses if _is_change(r)]
+            if changes:
+                on_change(FolderChange(self.folder, "poll", len(changes)))
+
+
+def _is_change(response: object) -> bool:
+    if isinstance(response, tuple):
+        return any(isinstance(part, bytes) and part.upper() in _CHANGE_WORDS for part in response)
+    return False

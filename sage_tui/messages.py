@@ -1,0 +1,142 @@
+"""Messages that thread workers post back to the UI: past-tense events with plain data.
+
+Each carries the ``generation`` of the folder view it belongs to, so a result that arrives after
+the user switched folders is recognised as stale and dropped instead of overwriting the list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from .imap.errors import IMAPError
+from .imap.idle import FolderChange
+from .imap.models import Folder, MessageSummary, MoveResult, SelectInfo
+from .imap.models import Message as MailMessage
+
+
+@dataclass
+class FoldersListed(Message):
+    """The folder list (with counts) arrived."""
+
+    folders: list[Folder]
+
+
+@dataclass
+class FolderPageLoaded(Message):
+    """The newest page of a folder arrived: enough to draw the first screen."""
+
+    generation: int
+    info: SelectInfo
+    rows: list[MessageSummary]
+
+
+@dataclass
+class FolderChunkLoaded(Message):
+    """Older messages arrived in the background."""
+
+    generation: int
+    rows: list[MessageSummary]
+    done: int
+    total: int
+
+
+@dataclass
+class FolderLoadFinished(Message):
+    """Every message of the folder is listed."""
+
+    generation: int
+
+
+@dataclass
+class FolderLoadFailed(Message):
+    """Opening the folder failed; the list keeps what it had and a banner says why."""
+
+    generation: int
+    folder: str
+    error: IMAPError
+
+
+@dataclass
+class MessageLoaded(Message):
+    """A whole message arrived for the reader."""
+
+    generation: int
+    message: MailMessage
+
+
+@dataclass
+class MessageLoadFailed(Message):
+    generation: int
+    uid: int
+    error: IMAPError
+
+
+@dataclass
+class MovesDone(Message):
+    """A move/archive/delete reached the server; ``result`` is what an undo needs."""
+
+    action: str
+    rows: list[MessageSummary]
+    result: MoveResult | None
+
+
+@dataclass
+class MovesFailed(Message):
+    """A move/archive/delete failed; ``still_here`` are the UIDs to put back on screen."""
+
+    action: str
+    generation: int
+    rows: list[MessageSummary]
+    still_here: set[int]
+    error: IMAPError
+
+
+@dataclass
+class FlagsFailed(Message):
+    """A flag change failed; the screen puts the flags back."""
+
+    generation: int
+    before: dict[int, frozenset[str]]
+    error: IMAPError
+
+
+@dataclass
+class UndoDone(Message):
+    """Messages are back in ``folder``; ``rows`` are their fresh summaries there."""
+
+    folder: str
+    rows: list[MessageSummary]
+    count: int
+
+
+@dataclass
+class UndoFailed(Message):
+    error: IMAPError
+
+
+@dataclass
+class FolderSynced(Message):
+    """Changes made elsewhere (new mail, expunges, flags) for the open folder."""
+
+    generation: int
+    new_rows: list[MessageSummary]
+    present: set[int]
+    """Every UID the folder holds now: rows not in it were expunged elsewhere."""
+
+
+@dataclass
+class FolderChanged(Message):
+    """The watcher saw a change in the open folder (IDLE or poll)."""
+
+    generation: int
+    change: FolderChange
+
+
+@dataclass
+class ConnectionStateChanged(Message):
+    """The engine connected, failed, retried or changed circuit state."""
+
+    state: str
+    detail: str = ""

@@ -1,0 +1,741 @@
+"""The triage screen: folder tree, message list and reader, and every action on them.
+
+All IMAP work runs in thread workers against the shared pool; workers only post messages
+(``sage_tui.messages``) and the handlers here change the widgets. Each folder view has a
+generation number, so results for a folder the user already left are dropped. Actions change the
+screen at once, then reach the server in the order they were taken (``InOrder``), and a failure
+puts the screen back as the server has it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from sage_tui.account import Account
+from sage_tui.imap.client import IMAPClient
+from sage_tui.imap.errors import IMAPError
+from sage_tui.imap.idle import FolderChange, FolderWatcher
+from sage_tui.imap.mailbox import IMAPMailboxService
+from sage_tui.imap.messageset import MessageSet
+from sage_tui.imap.models import MessageSummary, SelectInfo
+from sage_tui.listing import SORT_KEYS, MessageListModel, ViewMemory
+from sage_tui.messages import (
+    FlagsFailed,
+    FolderChanged,
+    FolderChunkLoaded,
+    FolderLoadFailed,
+    FolderLoadFinished,
+    FolderPageLoaded,
+    FoldersListed,
+    FolderSynced,
+    MessageLoaded,
+    MessageLoadFailed,
+    MovesDone,
+    MovesFailed,
+    UndoDone,
+    UndoFailed,
+)
+from sage_tui.ordering import InOrder
+from sage_tui.screens.move_picker import MovePicker
+from sage_tui.text import literal_line, one_line
+from sage_tui.triage import (
+    UndoRecord,
+    move_messages,
+    service_for,
+    still_in_folder,
+    undo_move,
+)
+from sage_tui.widgets.account_bar import AccountBar
+from sage_tui.widgets.folder_tree import FolderTree
+from sage_tui.widgets.message_list import MessageList
+from sage_tui.widgets.reader import Reader
+
+PAGE_SIZE = 100
+"""Rows fetched first when a folder opens: more than a tall terminal shows, whatever the size."""
+CHUNK_SIZE = 2000
+NARROW_WIDTH = 100
+"""Below this many columns the three panes become one view at a time."""
+PREVIEW_DELAY = 0.15
+"""Seconds the cursor must rest on a message before the reader fetches it (j-j-j is free)."""
+
+ACTION_WORDS = {"archive": "Archived", "delete": "Moved to Trash", "move": "Moved"}
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+class MainScreen(Screen[None]):
+    """Folders, messages and the reader, side by side or (narrow) one at a time."""
+
+    BINDING_GROUP_TITLE = "Triage"
+    BINDINGS = [
+        Binding("a", "archive", "Archive", id="mail.archive"),
+        Binding("d", "delete", "Delete", id="mail.delete"),
+        Binding("m", "move", "Move", id="mail.move"),
+        Binding("r", "toggle_read", "Read/unread", id="mail.read"),
+        Binding("f", "toggle_flag", "Flag", id="mail.flag"),
+        Binding("u", "undo", "Undo", id="mail.undo"),
+        Binding("slash", "filter", "Filter", id="mail.filter"),
+        Binding("v", "toggle_reader", "Reader", id="view.reader"),
+        Binding("o", "cycle_sort", "Sort", show=False, id="list.sort"),
+        Binding("ctrl+r", "reload", "Reload folder", show=False, id="mail.reload"),
+        Binding("tab", "next_pane", "Next pane", show=False, id="view.next"),
+        Binding("escape", "back", "Back", show=False, id="view.back"),
+    ]
+
+    DEFAULT_CSS = """
+    MainScreen #panes { height: 1fr; }
+    MainScreen #folders { width: 30; border-right: vkey $primary 30%; }
+    MainScreen #list-pane { width: 1fr; }
+    MainScreen #reader { width: 45%; border-left: vkey $primary 30%; }
+    MainScreen #list-title { height: 1; background: $primary 15%; padding: 0 1; }
+    MainScreen #banner { display: none; height: auto; background: $error 30%; padding: 0 1; }
+    MainScreen #banner.-shown { display: block; }
+    MainScreen #filter { display: none; border: none; height: 1; padding: 0 1; }
+    MainScreen #filter.-shown { display: block; }
+    MainScreen.-no-reader #reader { display: none; }
+    MainScreen.-narrow #folders, MainScreen.-narrow #list-pane, MainScreen.-narrow #reader {
+        display: none; width: 1fr; border: none;
+    }
+    MainScreen.-narrow.-view-folders #folders { display: block; }
+    MainScreen.-narrow.-view-messages #list-pane { display: block; }
+    MainScreen.-narrow.-view-reader #reader { display: block; }
+    """
+
+    def __init__(self, account: Account, client: IMAPClient, *, watch: bool = True,
+                 poll_interval: float = 30.0) -> None:
+        super().__init__()
+        self.account = account
+        self.client = client
+        self.watch_enabled = watch
+        self.poll_interval = poll_interval
+        self.folder = ""
+        self.info: SelectInfo | None = None
+        self.generation = 0
+        self.model = MessageListModel()
+        self.memory: dict[str, ViewMemory] = {}
+        self.undo_stack: list[UndoRecord] = []
+        self.loaded = False
+        self.view = "messages"
+        self._pending_cursor: int | None = None
+        self._progress: tuple[int, int] | None = None
+        self._order = InOrder()
+        self._watch_stop: threading.Event | None = None
+        self._preview_timer: Timer | None = None
+        self._reader_uid: int | None = None
+        self._sync_pending = False
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield AccountBar(self.account, id="account-bar")
+        with Horizontal(id="panes"):
+            yield FolderTree(id="folders")
+            with Vertical(id="list-pane"):
+                yield Static(id="list-title")
+                yield Static(id="banner")
+                yield MessageList(self.model, id="messages")
+                yield Input(placeholder="filter by subject or sender; enter keeps, esc clears",
+                            id="filter")
+            yield Reader(id="reader")
+        yield Footer()
+
+    @property
+    def message_list(self) -> MessageList:
+        return self.query_one("#messages", MessageList)
+
+    @property
+    def folder_tree(self) -> FolderTree:
+        return self.query_one("#folders", FolderTree)
+
+    @property
+    def reader(self) -> Reader:
+        return self.query_one("#reader", Reader)
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).cursor_blink = False
+        self._apply_width(self.app.size.width)
+        self.message_list.focus()
+        self.refresh_folders()
+        self.open_folder(self.account.default_folder)
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        narrow = width < NARROW_WIDTH
+        self.set_class(narrow, "-narrow")
+        self.show_view(self.view)
+
+    def show_view(self, view: str) -> None:
+        """Narrow layout: show one of folders / messages / reader, and focus it."""
+        self.view = view
+        for name in ("folders", "messages", "reader"):
+            self.set_class(name == view, f"-view-{name}")
+        if not self.narrow:
+            return
+        target = {"folders": "#folders", "messages": "#messages", "reader": "#reader"}[view]
+        self.query_one(target).focus()
+
+    def _reader_visible(self) -> bool:
+        if self.narrow:
+            return self.view == "reader"
+        return not self.has_class("-no-reader")
+
+    # -- folders ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="folders", exit_on_error=False)
+    def refresh_folders(self) -> None:
+        folders = IMAPMailboxService(self.client).list_folders()
+        self.post_message(FoldersListed(folders))
+
+    @on(FoldersListed)
+    def _folders_listed(self, event: FoldersListed) -> None:
+        self.folder_tree.set_folders(event.folders, current=self.folder)
+
+    @on(FolderTree.FolderChosen)
+    def _folder_chosen(self, event: FolderTree.FolderChosen) -> None:
+        if event.folder.name != self.folder:
+            self.open_folder(event.folder.name)
+        if self.narrow:
+            self.show_view("messages")
+        else:
+            self.message_list.focus()
+
+    def open_folder(self, name: str) -> Worker[None]:
+        """Show ``name``: newest page first, the rest in the background, then watch it."""
+        if self.folder:
+            self.memory[self.folder] = self.model.remember()
+        self.generation += 1
+        self.folder = name
+        self.info = None
+        self.loaded = False
+        sort = self.model.sort
+        self.model = MessageListModel()
+        self.model.sort = sort
+        memory = self.memory.get(name)
+        self._pending_cursor = None
+        if memory is not None:
+            self.model.recall(memory)
+            self._pending_cursor = memory.cursor_uid
+        self._progress = None
+        self._reader_uid = None
+        message_list = self.message_list
+        message_list.empty_text = f"Loading {one_line(name)}…"
+        message_list.set_model(self.model)
+        self.reader.show_text("Select a message to read it.")
+        self._hide_banner()
+        self._update_title()
+        self.folder_tree.select_folder(name)
+        self._stop_watching()
+        return self._load_folder(name, self.generation)
+
+    @work(thread=True, exclusive=True, group="folder-load", exit_on_error=False)
+    def _load_folder(self, name: str, generation: int) -> None:
+        worker = get_current_worker()
+        service = IMAPMailboxService(self.client)
+        try:
+            info = service.select(name, readonly=True)
+            newest = service.fetch_newest(PAGE_SIZE)
+        except IMAPError as error:
+            self.post_message(FolderLoadFailed(generation, name, error))
+            return
+        if worker.is_cancelled:
+            return
+        self.post_message(FolderPageLoaded(generation, info, newest))
+        try:
+            if info.exists > len(newest):
+                known = {row.uid for row in newest}
+                rest = [uid for uid in reversed(service.search()) if uid not in known]
+                for start in range(0, len(rest), CHUNK_SIZE):
+                    if worker.is_cancelled:
+                        return
+                    chunk = rest[start : start + CHUNK_SIZE]
+                    rows = service.fetch(MessageSet(chunk))
+                    self.post_message(
+                        FolderChunkLoaded(generation, rows, start + len(chunk), len(rest))
+                    )
+        except IMAPError as error:
+            self.post_message(FolderLoadFailed(generation, name, error))
+            return
+        if not worker.is_cancelled:
+            self.post_message(FolderLoadFinished(generation))
+
+    @on(FolderPageLoaded)
+    def _page_loaded(self, event: FolderPageLoaded) -> None:
+        if event.generation != self.generation:
+            return
+        self.info = event.info
+        self.model.set_rows(event.rows)
+        self._restore_cursor()
+        self.message_list.empty_text = "This folder is empty."
+        self.message_list.rows_changed()
+        self._progress = (len(event.rows), event.info.exists) if event.info.exists > len(
+            event.rows) else None
+        self._hide_banner()
+        self._update_title()
+        self._start_watching(event.info.name, event.generation)
+
+    @on(FolderChunkLoaded)
+    def _chunk_loaded(self, event: FolderChunkLoaded) -> None:
+        if event.generation != self.generation:
+            return
+        self.model.add(event.rows)
+        self._restore_cursor()
+        self.message_list.rows_changed()
+        self._progress = (self.model.total, (self.info.exists if self.info else event.total))
+        self._update_title()
+
+    @on(FolderLoadFinished)
+    def _load_finished(self, event: FolderLoadFinished) -> None:
+        if event.generation != self.generation:
+            return
+        self.loaded = True
+        self._progress = None
+        self._update_title()
+
+    @on(FolderLoadFailed)
+    def _load_failed(self, event: FolderLoadFailed) -> None:
+        if event.generation != self.generation:
+            return
+        self._progress = None
+        kept = self.model.total
+        what = f"Could not open {event.folder}" if not kept else (
+            f"{event.folder} is only partly listed ({kept:,} messages)")
+        self._show_banner(f"{what}: {event.error}  ·  ctrl+r tries again")
+        if not kept:
+            self.message_list.empty_text = f"{event.folder} could not be loaded."
+            self.message_list.rows_changed()
+        self._update_title()
+
+    def _restore_cursor(self) -> None:
+        if self._pending_cursor is not None and self._pending_cursor in self.model:
+            index = self.model.index_of(self._pending_cursor)
+            if index is not None:
+                self.model.move_cursor(index)
+                self._pending_cursor = None
+
+    def _update_title(self) -> None:
+        title = Text()
+        title.append_text(literal_line(self.folder or "…", style="bold"))
+        if self.info is not None:
+            title.append(f"  {plural(self.info.exists, 'message')}")
+        if self.model.selected:
+            title.append(f"  ·  {len(self.model.selected):,} selected", style="bold")
+        if self.model.filter_text:
+            title.append(f"  ·  filter: {one_line(self.model.filter_text)} "
+                         f"({plural(len(self.model), 'match')})")
+        if self.model.sort != "arrival":
+            title.append(f"  ·  sorted by {SORT_KEYS[self.model.sort][0]}")
+        if self._progress is not None:
+            done, total = self._progress
+            percent = int(100 * done / total) if total else 100
+            title.append(f"  ·  loading {done:,} of {total:,} ({percent}%)", style="italic")
+        self.query_one("#list-title", Static).update(title)
+
+    def _show_banner(self, words: str) -> None:
+        banner = self.query_one("#banner", Static)
+        banner.update(literal_line(words))
+        banner.add_class("-shown")
+
+    def _hide_banner(self) -> None:
+        self.query_one("#banner", Static).remove_class("-shown")
+
+    # -- watching for new mail ----------------------------------------------------------------
+
+    def _start_watching(self, folder: str, generation: int) -> None:
+        if not self.watch_enabled:
+            return
+        self._stop_watching()
+        stop = threading.Event()
+        self._watch_stop = stop
+        self._watch(folder, generation, stop)
+
+    def _stop_watching(self) -> None:
+        if self._watch_stop is not None:
+            self._watch_stop.set()
+            self._watch_stop = None
+
+    def stop_background(self) -> None:
+        """Stop the watcher (called when the app shuts down)."""
+        self._stop_watching()
+
+    def on_unmount(self) -> None:
+        self._stop_watching()
+
+    @work(thread=True, group="watch", exit_on_error=False)
+    def _watch(self, folder: str, generation: int, stop: threading.Event) -> None:
+        watcher = FolderWatcher(self.client.config, folder, poll_interval=self.poll_interval)
+
+        def changed(change: FolderChange) -> None:
+            self.post_message(FolderChanged(generation, change))
+
+        watcher.run(changed, stop)
+
+    @on(FolderChanged)
+    def _folder_changed(self, event: FolderChanged) -> None:
+        if event.generation != self.generation or self.info is None:
+            return
+        self._sync(self.info, self.generation, self.model.max_uid)
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def _sync(self, info: SelectInfo, generation: int, max_uid: int) -> None:
+        service = service_for(self.client, info)
+        new_uids = service.uids_after(max_uid)
+        new_rows = service.fetch(new_uids) if new_uids else []
+        present = set(service.search())
+        self.post_message(FolderSynced(generation, new_rows, present))
+        self.refresh_folders()
+
+    @on(FolderSynced)
+    def _synced(self, event: FolderSynced) -> None:
+        if event.generation != self.generation:
+            return
+        present = event.present
+        gone = [uid for uid in self.model.uids if uid not in present] if self.loaded else []
+        if gone:
+            self.model.remove(gone)
+        added = self.model.add(event.new_rows)
+        if added or gone:
+            self.message_list.rows_changed()
+            if self.info is not None:
+                self.info = replace(self.info, exists=len(present))
+            self._update_title()
+        if added:
+            self.say(f"{plural(added, 'new message')} in {one_line(self.folder)}",
+                        title="New mail", timeout=4)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @on(MessageList.Highlighted)
+    def _highlighted(self, event: MessageList.Highlighted) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+            self._preview_timer = None
+        if event.uid is None:
+            self.reader.show_text("No message selected.")
+            self._reader_uid = None
+            return
+        if self._reader_visible() and event.uid != self._reader_uid:
+            uid = event.uid
+            self._preview_timer = self.set_timer(PREVIEW_DELAY, lambda: self.read_message(uid))
+
+    @on(MessageList.Opened)
+    def _opened(self, event: MessageList.Opened) -> None:
+        if self.narrow:
+            self.show_view("reader")
+        elif self.has_class("-no-reader"):
+            self.remove_class("-no-reader")
+        self.read_message(event.uid, mark_seen=True)
+
+    def read_message(self, uid: int, *, mark_seen: bool = False) -> Worker[None] | None:
+        """Show message ``uid`` in the reader; ``mark_seen`` as when the user opens it."""
+        row = self.model.get(uid)
+        if row is None or self.info is None:
+            return None
+        if mark_seen and not row.seen:
+            self._change_flags([uid], "\\Seen", add=True)
+        if uid == self._reader_uid and self.reader.message is not None:
+            return None
+        self._reader_uid = uid
+        self.reader.show_text("Loading…")
+        return self._load_message(uid, self.generation, self.info)
+
+    @work(thread=True, exclusive=True, group="reader", exit_on_error=False)
+    def _load_message(self, uid: int, generation: int, info: SelectInfo) -> None:
+        try:
+            message = service_for(self.client, info).fetch_message(uid)
+        except IMAPError as error:
+            self.post_message(MessageLoadFailed(generation, uid, error))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(MessageLoaded(generation, message))
+
+    @on(MessageLoaded)
+    def _message_loaded(self, event: MessageLoaded) -> None:
+        if event.generation == self.generation and event.message.uid == self._reader_uid:
+            self.reader.show_message(event.message)
+
+    @on(MessageLoadFailed)
+    def _message_failed(self, event: MessageLoadFailed) -> None:
+        if event.generation == self.generation and event.uid == self._reader_uid:
+            self._reader_uid = None
+            self.reader.show_text(f"This message could not be opened: {one_line(str(event.error))}")
+
+    # -- moving -------------------------------------------------------------------------------
+
+    def action_archive(self) -> Worker[None] | None:
+        return self._move("archive", None)
+
+    def action_delete(self) -> Worker[None] | None:
+        return self._move("delete", None)
+
+    def action_move(self) -> None:
+        if not self.model.targets():
+            return
+        count = len(self.model.targets())
+
+        def chosen(destination: str | None) -> None:
+            if destination:
+                self._move("move", destination)
+
+        self.app.push_screen(
+            MovePicker(self.folder_tree.folders, f"Move {plural(count, 'message')} to…",
+                       exclude=self.folder),
+            chosen,
+        )
+
+    def _move(self, action: str, destination: str | None) -> Worker[None] | None:
+        if self.info is None:
+            self.say("The folder is still opening; try again in a moment.", timeout=3)
+            return None
+        uids = self.model.targets()
+        if not uids:
+            return None
+        rows = self.model.remove(uids)
+        self.message_list.rows_changed()
+        unseen = sum(1 for row in rows if not row.seen)
+        self.folder_tree.adjust_unseen(self.folder, -unseen, -len(rows))
+        if destination:
+            self.folder_tree.adjust_unseen(destination, unseen, len(rows))
+        return self._run_move(action, destination, rows, self.info, self.generation,
+                              self._order.ticket())
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def _run_move(self, action: str, destination: str | None, rows: list[MessageSummary],
+                  info: SelectInfo, generation: int, ticket: int) -> None:
+        uids = [row.uid for row in rows]
+        service = service_for(self.client, info)
+        with self._order.turn(ticket):
+            try:
+                result = move_messages(service, action, uids, destination)
+            except IMAPError as error:
+                here = still_in_folder(service, uids, error)
+                self.post_message(MovesFailed(action, generation, rows, here, error))
+                return
+        self.post_message(MovesDone(action, rows, result))
+
+    @on(MovesDone)
+    def _moves_done(self, event: MovesDone) -> None:
+        count = len(event.rows)
+        if event.result is None:
+            self.say(f"Deleted {plural(count, 'message')} for good.", timeout=4)
+        else:
+            self.undo_stack.append(UndoRecord(event.action, event.result, tuple(event.rows)))
+            words = ACTION_WORDS.get(event.action, "Moved")
+            self.say(f"{words}: {plural(count, 'message')} → "
+                        f"{one_line(event.result.destination)}  (u undoes)", timeout=4)
+        self.refresh_folders()
+
+    @on(MovesFailed)
+    def _moves_failed(self, event: MovesFailed) -> None:
+        back = [row for row in event.rows if row.uid in event.still_here]
+        if event.generation == self.generation and back:
+            self.model.add(back)
+            # The cursor goes back to what the user acted on, as if nothing had happened.
+            positions = [self.model.index_of(row.uid) for row in back]
+            self.model.move_cursor(min(p for p in positions if p is not None))
+            self.message_list.rows_changed()
+        moved = len(event.rows) - len(back)
+        extra = f" ({plural(moved, 'message')} did move)" if moved else ""
+        self.say(f"{one_line(str(event.error))}{extra}", title=event.error.title,
+                    severity="error", timeout=8)
+        self.refresh_folders()
+
+    # -- undo ---------------------------------------------------------------------------------
+
+    def action_undo(self) -> Worker[None] | None:
+        if not self.undo_stack:
+            self.say("Nothing to undo.", timeout=3)
+            return None
+        record = self.undo_stack.pop()
+        return self._run_undo(record, self._order.ticket())
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def _run_undo(self, record: UndoRecord, ticket: int) -> None:
+        with self._order.turn(ticket):
+            try:
+                back, rows = undo_move(self.client, record)
+            except IMAPError as error:
+                self.post_message(UndoFailed(error))
+                return
+        self.post_message(UndoDone(back.destination, rows, back.count))
+
+    @on(UndoDone)
+    def _undo_done(self, event: UndoDone) -> None:
+        if event.folder == self.folder and event.rows:
+            self.model.add(event.rows)
+            index = self.model.index_of(max(row.uid for row in event.rows))
+            if index is not None:
+                self.model.move_cursor(index)
+            self.message_list.rows_changed()
+        self.say(f"Undone: {plural(event.count, 'message')} back in {one_line(event.folder)}.",
+                    timeout=4)
+        self.refresh_folders()
+
+    @on(UndoFailed)
+    def _undo_failed(self, event: UndoFailed) -> None:
+        self.say(one_line(str(event.error)), title=f"Undo failed: {event.error.title}",
+                    severity="error", timeout=8)
+
+    # -- flags --------------------------------------------------------------------------------
+
+    def action_toggle_read(self) -> Worker[None] | None:
+        rows = [r for r in (self.model.get(uid) for uid in self.model.targets()) if r]
+        if not rows:
+            return None
+        return self._change_flags([r.uid for r in rows], "\\Seen",
+                                  add=not all(r.seen for r in rows))
+
+    def action_toggle_flag(self) -> Worker[None] | None:
+        rows = [r for r in (self.model.get(uid) for uid in self.model.targets()) if r]
+        if not rows:
+            return None
+        return self._change_flags([r.uid for r in rows], "\\Flagged",
+                                  add=not all(r.flagged for r in rows))
+
+    def _change_flags(self, uids: list[int], flag: str, *, add: bool) -> Worker[None] | None:
+        if self.info is None:
+            return None
+        before = self.model.set_flags(uids, add=[flag] if add else [],
+                                      remove=[] if add else [flag])
+        if flag == "\\Seen":
+            changed = sum(1 for flags in before.values() if (flag in flags) != add)
+            self.folder_tree.adjust_unseen(self.folder, -changed if add else changed)
+        self.message_list.refresh()
+        return self._run_flags(uids, flag, add, before, self.info, self.generation,
+                               self._order.ticket())
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def _run_flags(self, uids: list[int], flag: str, add: bool,
+                   before: dict[int, frozenset[str]], info: SelectInfo, generation: int,
+                   ticket: int) -> None:
+        service = service_for(self.client, info)
+        with self._order.turn(ticket):
+            try:
+                if add:
+                    service.add_flags(uids, [flag])
+                else:
+                    service.remove_flags(uids, [flag])
+            except IMAPError as error:
+                self.post_message(FlagsFailed(generation, before, error))
+
+    @on(FlagsFailed)
+    def _flags_failed(self, event: FlagsFailed) -> None:
+        if event.generation == self.generation:
+            self.model.restore_flags(event.before)
+            self.message_list.refresh()
+        self.say(one_line(str(event.error)), title=event.error.title, severity="error",
+                    timeout=8)
+        self.refresh_folders()
+
+    # -- filter, sort, views ------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        if self.narrow:
+            self.show_view("messages")
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.model.set_filter(event.value)
+        self.message_list.rows_changed()
+        self._update_title()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.value:
+            box.remove_class("-shown")
+        self.message_list.focus()
+
+    def _clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("-shown")
+        self.model.set_filter("")
+        self.message_list.rows_changed()
+        self._update_title()
+        self.message_list.focus()
+
+    def action_cycle_sort(self) -> None:
+        names = list(SORT_KEYS)
+        self.model.set_sort(names[(names.index(self.model.sort) + 1) % len(names)])
+        self.message_list.rows_changed()
+        self._update_title()
+
+    def action_toggle_reader(self) -> None:
+        if self.narrow:
+            self.show_view("messages" if self.view == "reader" else "reader")
+            return
+        self.toggle_class("-no-reader")
+        current = self.model.current
+        if self._reader_visible() and current is not None:
+            self.read_message(current.uid)
+
+    def action_next_pane(self) -> None:
+        if self.narrow:
+            order = ["folders", "messages", "reader"]
+            self.show_view(order[(order.index(self.view) + 1) % 3])
+            return
+        self.focus_next()
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus or box.has_class("-shown"):
+            self._clear_filter()
+        elif self.narrow and self.view == "reader":
+            self.show_view("messages")
+        elif self.narrow and self.view == "messages":
+            self.show_view("folders")
+        elif self.model.selected:
+            self.model.selected.clear()
+            self.message_list.refresh()
+
+    def action_reload(self) -> None:
+        if self.folder:
+            self.open_folder(self.folder)
+        self.refresh_folders()
+
+    def say(self, words: str, *, title: str = "", severity: str = "information",
+            timeout: float = 5) -> None:
+        """A notification whose words are shown literally (they often quote server data)."""
+        self.notify(words, title=title, severity=severity,  # type: ignore[arg-type]
+                    timeout=timeout, markup=False)
+
+    # -- errors from workers ------------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        """The one place unexpected worker errors become words on the screen."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, IMAPError):
+            if event.worker.group == "folders" and not self.folder_tree.folders:
+                self._show_banner(f"Could not list folders: {error}  ·  ctrl+r tries again")
+            self.say(one_line(str(error)), title=error.title, severity="error", timeout=8)
+        else:
+            self.log.error(f"worker {event.worker.name} failed", error)
+            self.say(f"Something went wrong: {type(error).__name__}: {one_line(str(error))}",
+                        title="Unexpected error", severity="error", timeout=10)
+

@@ -1,0 +1,108 @@
+"""The server side of triage actions, without any UI: what a worker thread calls.
+
+Kept apart from the screen so that the rules (which UIDs are still in the folder after a failed
+move, how an undo finds messages when the server did not report new UIDs) are plain functions
+tested against a real server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .imap.client import IMAPClient
+from .imap.errors import IMAPError, IMAPMessageError
+from .imap.mailbox import IMAPMailboxService
+from .imap.messageset import MessageSet
+from .imap.models import MessageSummary, MoveResult, SelectInfo
+from .imap.search import IMAPSearchCriteria
+
+MESSAGE_ID_BATCH = 25
+
+
+@dataclass(frozen=True)
+class UndoRecord:
+    """A finished move and the rows it took away, so that ``u`` can bring them back."""
+
+    action: str
+    result: MoveResult
+    rows: tuple[MessageSummary, ...]
+
+
+def service_for(client: IMAPClient, info: SelectInfo | None) -> IMAPMailboxService:
+    """A service bound to the folder view's SELECT result.
+
+    Binding to ``info`` (not re-selecting) means the UIDs on screen are checked against the
+    UIDVALIDITY they were listed under: a folder reset meanwhile raises instead of acting on
+    other messages.
+    """
+    service = IMAPMailboxService(client)
+    service.current = info
+    return service
+
+
+def move_messages(
+    service: IMAPMailboxService, action: str, uids: Sequence[int], destination: str | None
+) -> MoveResult | None:
+    """Archive, delete (Trash; for good inside Trash) or move ``uids``."""
+    if action == "archive":
+        return service.archive(uids)
+    if action == "delete":
+        return service.delete(uids)
+    if destination is None:
+        raise IMAPMessageError("no destination folder was chosen")
+    return service.move(uids, destination)
+
+
+def still_in_folder(service: IMAPMailboxService, uids: Sequence[int], error: IMAPError) -> set[int]:
+    """After a failed move: which of ``uids`` are still in the folder, to put back on screen.
+
+    Asks the server first (the truth after a lost answer); when it cannot be reached, trusts
+    the partial result (chunks are moved in ascending UID order) and keeps the rest.
+    """
+    try:
+        return set(service.search(IMAPSearchCriteria().uid(MessageSet(uids))))
+    except IMAPError:
+        partial = error.partial if isinstance(error.partial, MoveResult) else None
+        moved = sorted(uids)[: partial.count] if partial else []
+        return set(uids) - set(moved)
+
+
+def find_by_message_id(service: IMAPMailboxService, message_ids: Iterable[str]) -> list[int]:
+    """UIDs in the selected folder of the messages with these Message-IDs."""
+    ids = [mid for mid in message_ids if mid]
+    found: set[int] = set()
+    for start in range(0, len(ids), MESSAGE_ID_BATCH):
+        batch = ids[start : start + MESSAGE_ID_BATCH]
+        keys = [IMAPSearchCriteria().header("Message-ID", mid) for mid in batch]
+        criteria = keys[0] if len(keys) == 1 else IMAPSearchCriteria.or_(*keys)
+        found.update(service.search(criteria))
+    return sorted(found)
+
+
+def undo_move(client: IMAPClient, record: UndoRecord) -> tuple[MoveResult, list[MessageSummary]]:
+    """Move the messages of ``record`` back; returns the move and their rows in the source.
+
+    Uses the UIDs the server reported (UIDPLUS); where it reported none (or only some, after
+    an interrupted move), finds the messages by Message-ID instead.
+    """
+    result = record.result
+    there = IMAPMailboxService(client)
+    there.select(result.destination)
+    uids = sorted(result.uid_map.values())
+    if len(uids) < len(record.rows):
+        uids = sorted(set(uids) | set(
+            find_by_message_id(there, (row.message_id or "" for row in record.rows))
+        ))
+    if not uids:
+        raise IMAPMessageError(
+            f"the messages are no longer in {result.destination}; nothing to undo"
+        )
+    back = there.move(uids, result.source)
+    home = IMAPMailboxService(client)
+    home.select(result.source, readonly=True)
+    restored = sorted(back.uid_map.values())
+    if len(restored) < len(uids):
+        restored = find_by_message_id(home, (row.message_id or "" for row in record.rows))
+    rows = home.fetch(restored) if restored else []
+    return back, rows
