@@ -26,7 +26,7 @@ class Account:
         """How the connection is protected, in words for the header."""
         mode = self.config.tls_mode
         if mode == "none":
-            return "unencrypted (this machine only)" if self.loopback else "unencrypted"
+            return "unencrypted (local)" if self.loopback else "unencrypted"
         words = "TLS" if mode == "implicit" else "STARTTLS"
         return words if self.config.ssl_verify else f"{words}, certificate NOT verified"
 

@@ -19,6 +19,7 @@ from sage_tui.screens.help import HelpScreen
 from sage_tui.screens.main import MainScreen
 from sage_tui.themes import THEMES_DIR
 from sage_tui.widgets.account_bar import AccountBar
+from sage_tui.widgets.folder_tree import FolderTree
 from sage_tui.widgets.message_list import MessageList
 from sage_tui.widgets.reader import Reader
 
@@ -61,8 +62,9 @@ class SageApp(App[None]):
         self.push_screen(HelpScreen([
             ("Triage", list(MainScreen.BINDINGS)),
             ("Message list", list(MessageList.BINDINGS)),
+            ("Folders", [*FolderTree.BINDINGS, Binding("enter", "", "Open folder")]),
             ("Reader", list(Reader.BINDINGS)),
-            ("App", list(self.BINDINGS)),
+            ("App", [*self.BINDINGS, Binding("ctrl+p", "", "Command palette")]),
         ]))
 
     # -- engine events (called on worker threads: only post_message here) -------------------
@@ -83,15 +85,9 @@ class SageApp(App[None]):
                                                      else ""))
 
     def on_connection_state_changed(self, event: ConnectionStateChanged) -> None:
-        for bar in self.query(AccountBar):
-            bar.state = event.state
-            bar.detail = event.detail
-
-    def connection_ok(self) -> None:
-        """A successful operation after trouble: the header goes back to connected."""
-        for bar in self.query(AccountBar):
-            if bar.state != "connected":
-                bar.state, bar.detail = "connected", ""
+        if self.main_screen is not None:
+            bar = self.main_screen.query_one(AccountBar)
+            bar.state, bar.detail = event.state, event.detail
 
     async def action_quit(self) -> None:
         self.shutdown_engine()

@@ -24,8 +24,12 @@ _FOLDS = re.compile(r"[ \t]*\r?\n[ \t]+")
 
 
 def visible(value: str) -> str:
-    """``value`` with every control character replaced by a visible symbol (newlines kept)."""
-    return value.translate(_CONTROL_MAP)
+    """``value`` with every control character replaced by a visible symbol.
+
+    Line breaks are kept, with CRLF (how mail travels) turned into a plain newline first so
+    that only a stray carriage return shows as a symbol.
+    """
+    return value.replace("\r\n", "\n").translate(_CONTROL_MAP)
 
 
 def one_line(value: str) -> str:

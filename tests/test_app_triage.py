@@ -288,3 +288,31 @@ async def test_quick_filter_narrows_the_list(five):
         await pilot.press("escape")
         await pilot.pause()
         assert len(screen.model) == 5
+
+
+async def test_wrong_password_shows_a_banner_not_a_crash(dovecot, imap_user):
+    config = plain_config(dovecot.host, dovecot.port, imap_user, password="wrong-password")
+    app = make_app(config)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = main_screen(app)
+        banner = screen.query_one("#banner")
+        await settle(pilot, lambda: banner.has_class("-shown"))
+        text = str(banner.render())
+        assert "Could not" in text and "Authentication failed" in text
+        assert "wrong-password" not in text
+        assert len(screen.model) == 0
+
+
+async def test_a_dead_server_shows_a_banner_and_a_retry_hint(dovecot, imap_user, fault_proxy):
+    proxy = fault_proxy()
+    proxy.refuse(True)
+    app = make_app(plain_config(dovecot.host, proxy.port, imap_user, max_retries=0))
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = main_screen(app)
+        banner = screen.query_one("#banner")
+        await settle(pilot, lambda: banner.has_class("-shown"))
+        assert "ctrl+r tries again" in str(banner.render())
+        proxy.refuse(False)
+        await pilot.press("ctrl+r")
+        await settle(pilot, lambda: screen.loaded)
+        assert not banner.has_class("-shown")

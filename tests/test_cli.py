@@ -14,3 +14,36 @@ def test_version_from_the_console_script() -> None:
     command = [exe] if exe else [sys.executable, "-m", "sage_tui"]
     result = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == f"sage-tui {__version__}"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    environment = {k: v for k, v in os.environ.items() if k != "SAGE_TUI_PASSWORD"}
+    environment.update(env or {})
+    return subprocess.run([sys.executable, "-m", "sage_tui", *args], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, env=environment, timeout=60)
+
+
+def test_host_without_user_is_a_clear_usage_error() -> None:
+    result = run_cli("--host", "imap.example.com")
+    assert result.returncode == 2
+    assert "--host and --user go together" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_password_and_no_terminal_says_where_the_password_comes_from() -> None:
+    result = run_cli("--host", "imap.example.com", "--user", "me")
+    assert result.returncode == 2
+    assert "SAGE_TUI_PASSWORD" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_port_names_the_field_without_a_traceback() -> None:
+    result = run_cli("--host", "imap.example.com", "--user", "me", "--port", "0",
+                     env={"SAGE_TUI_PASSWORD": "s3cret-pw"})
+    assert result.returncode == 2 and "port" in result.stderr
+    assert "Traceback" not in result.stderr and "s3cret-pw" not in result.stderr
+
+
+def test_tls_choices_are_checked() -> None:
+    result = run_cli("--host", "h", "--user", "u", "--tls", "sometimes")
+    assert result.returncode == 2 and "invalid choice" in result.stderr

@@ -161,9 +161,13 @@ class MessageList(ScrollView, can_focus=True):
     def _cells(
         self, row: MessageSummary, selected: bool, width: int, style: Style
     ) -> list[Segment]:
-        sender_width = max(8, min(24, width // 5))
-        subject_width = max(0, width - MARKS_WIDTH - DATE_WIDTH - sender_width - SIZE_WIDTH - 4)
-        size = human_size(row.size)
+        # Narrow panes give the subject the room: the size column goes first, then the sender
+        # column shrinks.
+        size_width = SIZE_WIDTH if width >= 80 else 0
+        sender_width = max(8, min(22, width // 5))
+        fixed = MARKS_WIDTH + DATE_WIDTH + sender_width + size_width + 3 + (1 if size_width else 0)
+        subject_width = max(0, width - fixed)
+        size = human_size(row.size) if size_width else ""
         parts = [
             marks(row, selected),
             " ",
@@ -172,9 +176,9 @@ class MessageList(ScrollView, can_focus=True):
             set_cell_size(one_line(sender_name(row)), sender_width),
             " ",
             _ellipsize(one_line(row.subject or "(no subject)"), subject_width),
-            " ",
-            " " * max(0, SIZE_WIDTH - cell_len(size)) + size,
         ]
+        if size_width:
+            parts += [" ", " " * max(0, size_width - cell_len(size)) + size]
         text = set_cell_size("".join(parts), width)
         return [Segment(text, style)]
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import wire
 from .config import ConnectionConfig
 from .connection import Connection
 from .errors import IMAPError, translate
@@ -20,8 +21,6 @@ from .retry import RetryPolicy
 
 IDLE_RENEW_SECONDS = 25 * 60
 """Re-issue IDLE this often: under RFC 2177's 29 minutes, with room for a slow network."""
-
-_CHANGE_WORDS = (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED", b"RECENT")
 
 
 @dataclass(frozen=True)
@@ -116,8 +115,8 @@ class FolderWatcher:
         raw.idle()
         started = self._clock()
         while not stop.is_set():
-            responses = raw.idle_check(timeout=self.check_interval)
-            changes = [r for r in responses if _is_change(r)]
+            lines = wire.idle_wait(raw, self.check_interval, self.config.timeout)
+            changes = [line for line in lines if wire.is_change(line)]
             if changes:
                 on_change(FolderChange(self.folder, "idle", len(changes)))
             if self._clock() - started >= self.renew_after:
@@ -139,6 +138,10 @@ class FolderWatcher:
 
 
 def _is_change(response: object) -> bool:
+    """A parsed NOOP response (``(6, b"EXISTS")``) that means the folder changed."""
     if isinstance(response, tuple):
-        return any(isinstance(part, bytes) and part.upper() in _CHANGE_WORDS for part in response)
+        return any(
+            isinstance(part, bytes) and part.upper() in wire.IDLE_CHANGE_WORDS
+            for part in response
+        )
     return False

@@ -7,6 +7,8 @@
   contain a space, quote or backslash (a value with a parenthesis or brace breaks the command).
   ``search`` sends the argument list that ``IMAPSearchCriteria.to_wire()`` built.
 - Response codes (COPYUID, APPENDUID) are kept by imaplib in ``untagged_responses``.
+- ``IMAPClient.idle_check`` aborts when a line arrives split across TCP segments; ``idle_wait``
+  reads whole lines.
 
 These use imaplib/imapclient internals (``_imap``, ``_raw_command_untagged``) in this one module,
 so an imapclient upgrade that changes them breaks here, where the engine tests against Dovecot
@@ -15,6 +17,7 @@ will show it.
 
 from __future__ import annotations
 
+import select
 from collections.abc import Sequence
 
 import imapclient
@@ -118,3 +121,32 @@ def parse_copyuid(values: list[bytes]) -> tuple[int | None, dict[int, int]]:
         except ValueError:
             continue
     return uidvalidity, mapping
+
+
+IDLE_CHANGE_WORDS = frozenset({b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED", b"RECENT"})
+
+
+def idle_wait(raw: imapclient.IMAPClient, timeout: float, read_timeout: float) -> list[bytes]:
+    """Wait up to ``timeout`` for an untagged line during IDLE; return the lines read.
+
+    Replaces ``IMAPClient.idle_check``, which puts the socket in non-blocking mode and aborts
+    with "unterminated line" when a response line arrives in two TCP segments (seen with pymap;
+    any server or network may split a line). Here the wait is a ``select`` and the line is then
+    read in blocking mode with ``read_timeout``, so a split line is simply waited for.
+    """
+    sock = raw.socket()
+    pending = getattr(sock, "pending", None)  # TLS: decrypted bytes select cannot see
+    if not (callable(pending) and pending()):
+        readable, _, _ = select.select([sock], [], [], timeout)
+        if not readable:
+            return []
+    sock.settimeout(read_timeout)
+    return [raw._imap._get_line()]
+
+
+def is_change(line: bytes) -> bool:
+    """``* 6 EXISTS``, ``* 3 FETCH (FLAGS ...)``, ``* VANISHED ...``: the folder changed."""
+    words = line.split(None, 3)
+    return len(words) >= 2 and words[0] == b"*" and any(
+        word.upper() in IDLE_CHANGE_WORDS for word in words[1:3]
+    )

@@ -98,9 +98,9 @@ class MainScreen(Screen[None]):
 
     DEFAULT_CSS = """
     MainScreen #panes { height: 1fr; }
-    MainScreen #folders { width: 30; border-right: vkey $primary 30%; }
+    MainScreen #folders { width: 26; border-right: vkey $primary 30%; }
     MainScreen #list-pane { width: 1fr; }
-    MainScreen #reader { width: 45%; border-left: vkey $primary 30%; }
+    MainScreen #reader { width: 42%; border-left: vkey $primary 30%; }
     MainScreen #list-title { height: 1; background: $primary 15%; padding: 0 1; }
     MainScreen #banner { display: none; height: auto; background: $error 30%; padding: 0 1; }
     MainScreen #banner.-shown { display: block; }
@@ -173,7 +173,7 @@ class MainScreen(Screen[None]):
         self.query_one("#filter", Input).cursor_blink = False
         self._apply_width(self.app.size.width)
         self.message_list.focus()
-        self.refresh_folders()
+        self.refresh_folders(names_first=True)
         self.open_folder(self.account.default_folder)
 
     def on_resize(self, event: Resize) -> None:
@@ -194,7 +194,7 @@ class MainScreen(Screen[None]):
         target = {"folders": "#folders", "messages": "#messages", "reader": "#reader"}[view]
         self.query_one(target).focus()
 
-    def _reader_visible(self) -> bool:
+    def reader_visible(self) -> bool:
         if self.narrow:
             return self.view == "reader"
         return not self.has_class("-no-reader")
@@ -202,12 +202,17 @@ class MainScreen(Screen[None]):
     # -- folders ------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="folders", exit_on_error=False)
-    def refresh_folders(self) -> None:
-        folders = IMAPMailboxService(self.client).list_folders()
-        self.post_message(FoldersListed(folders))
+    def refresh_folders(self, *, names_first: bool = False) -> None:
+        """List folders with counts; ``names_first`` shows the tree before STATUS answers
+        (one STATUS per folder is slow on some servers)."""
+        service = IMAPMailboxService(self.client)
+        if names_first:
+            self.post_message(FoldersListed(service.list_folders(status=False)))
+        self.post_message(FoldersListed(service.list_folders()))
 
     @on(FoldersListed)
     def _folders_listed(self, event: FoldersListed) -> None:
+        self._connection_ok()
         self.folder_tree.set_folders(event.folders, current=self.folder)
 
     @on(FolderTree.FolderChosen)
@@ -283,6 +288,7 @@ class MainScreen(Screen[None]):
         if event.generation != self.generation:
             return
         self.info = event.info
+        self._connection_ok()
         self.model.set_rows(event.rows)
         self._restore_cursor()
         self.message_list.empty_text = "This folder is empty."
@@ -325,6 +331,11 @@ class MainScreen(Screen[None]):
             self.message_list.rows_changed()
         self._update_title()
 
+    def _connection_ok(self) -> None:
+        bar = self.query_one(AccountBar)
+        if bar.state != "connected":
+            bar.state, bar.detail = "connected", ""
+
     def _restore_cursor(self) -> None:
         if self._pending_cursor is not None and self._pending_cursor in self.model:
             index = self.model.index_of(self._pending_cursor)
@@ -336,7 +347,10 @@ class MainScreen(Screen[None]):
         title = Text()
         title.append_text(literal_line(self.folder or "…", style="bold"))
         if self.info is not None:
-            title.append(f"  {plural(self.info.exists, 'message')}")
+            # Once everything is listed the model is the truth (moves, undo, new mail);
+            # until then, what SELECT said.
+            count = self.model.total if self.loaded else self.info.exists
+            title.append(f"  {plural(count, 'message')}")
         if self.model.selected:
             title.append(f"  ·  {len(self.model.selected):,} selected", style="bold")
         if self.model.filter_text:
@@ -433,7 +447,7 @@ class MainScreen(Screen[None]):
             self.reader.show_text("No message selected.")
             self._reader_uid = None
             return
-        if self._reader_visible() and event.uid != self._reader_uid:
+        if self.reader_visible() and event.uid != self._reader_uid:
             uid = event.uid
             self._preview_timer = self.set_timer(PREVIEW_DELAY, lambda: self.read_message(uid))
 
@@ -511,6 +525,7 @@ class MainScreen(Screen[None]):
             return None
         rows = self.model.remove(uids)
         self.message_list.rows_changed()
+        self._update_title()
         unseen = sum(1 for row in rows if not row.seen)
         self.folder_tree.adjust_unseen(self.folder, -unseen, -len(rows))
         if destination:
@@ -553,6 +568,7 @@ class MainScreen(Screen[None]):
             positions = [self.model.index_of(row.uid) for row in back]
             self.model.move_cursor(min(p for p in positions if p is not None))
             self.message_list.rows_changed()
+            self._update_title()
         moved = len(event.rows) - len(back)
         extra = f" ({plural(moved, 'message')} did move)" if moved else ""
         self.say(f"{one_line(str(event.error))}{extra}", title=event.error.title,
@@ -586,6 +602,7 @@ class MainScreen(Screen[None]):
             if index is not None:
                 self.model.move_cursor(index)
             self.message_list.rows_changed()
+            self._update_title()
         self.say(f"Undone: {plural(event.count, 'message')} back in {one_line(event.folder)}.",
                     timeout=4)
         self.refresh_folders()
@@ -689,7 +706,7 @@ class MainScreen(Screen[None]):
             return
         self.toggle_class("-no-reader")
         current = self.model.current
-        if self._reader_visible() and current is not None:
+        if self.reader_visible() and current is not None:
             self.read_message(current.uid)
 
     def action_next_pane(self) -> None:

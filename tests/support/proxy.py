@@ -13,6 +13,7 @@ import contextlib
 import socket
 import struct
 import threading
+import time
 from types import TracebackType
 
 _TICK = 0.05
@@ -80,10 +81,19 @@ class _Link:
                     return
                 self.budget -= len(data)
             try:
-                dst.sendall(data)
+                if downstream and self.proxy._fragment:
+                    self._send_in_pieces(dst, data, self.proxy._fragment)
+                else:
+                    dst.sendall(data)
             except OSError:
                 break
         self.close(reset=False)
+
+    def _send_in_pieces(self, dst: socket.socket, data: bytes, size: int) -> None:
+        """Separate small segments, each after a pause: a response line split on the wire."""
+        for start in range(0, len(data), size):
+            dst.sendall(data[start : start + size])
+            time.sleep(0.005)
 
     def close(self, *, reset: bool) -> None:
         if self.closed.is_set():
@@ -114,6 +124,7 @@ class FaultProxy:
         self._stalled = threading.Event()
         self._refusing = False
         self._cut_every: int | None = None
+        self._fragment: int | None = None
         self._running = threading.Event()
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
         self.accepted_total = 0
@@ -180,6 +191,10 @@ class FaultProxy:
         dies, however fast or slow the machine is.
         """
         self._cut_every = n_bytes
+
+    def fragment(self, size: int | None) -> None:
+        """Forward the server's bytes in ``size``-byte segments with pauses (None: whole)."""
+        self._fragment = size
 
     def _accept_loop(self) -> None:
         while self._running.is_set():

@@ -1,0 +1,60 @@
+"""What the screen shows, from the deterministic demo mailbox (pytest-textual-snapshot).
+
+Each test gets a fresh demo server, because opening a message marks it read on the server.
+Regenerate deliberately with ``--snapshot-update`` and look at the SVGs before committing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sage_tui.demo import DemoServer
+from tests.support.demo_app import demo_app, fully_loaded, main_of, wait_for
+
+WIDE = (150, 40)
+
+
+@pytest.fixture
+def demo():
+    server = DemoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _plain_environment(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def test_main_screen(snap_compare, demo):
+    assert snap_compare(demo_app(demo), terminal_size=WIDE, run_before=fully_loaded)
+
+
+def test_reader_shows_an_html_only_message(snap_compare, demo):
+    async def open_html(pilot):
+        await fully_loaded(pilot)
+        screen = main_of(pilot.app)
+        # The first HTML-only message in the list (the demo mailbox is deterministic).
+        index = next(i for i in range(len(screen.model))
+                     if "Payment of" in (screen.model.row_at(i).subject or ""))
+        screen.message_list.move_cursor(index)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.reader.message is not None
+                       and screen.reader.message.uid == screen.model.current.uid)
+        await wait_for(pilot, lambda: not any(w.is_running for w in pilot.app.workers))
+
+    assert snap_compare(demo_app(demo), terminal_size=WIDE, run_before=open_html)
+
+
+def test_move_picker_filters_as_you_type(snap_compare, demo):
+    assert snap_compare(demo_app(demo), press=["m", "l", "i"], terminal_size=WIDE,
+                        run_before=fully_loaded)
+
+
+def test_help_screen(snap_compare, demo):
+    assert snap_compare(demo_app(demo), press=["question_mark"], terminal_size=(150, 50),
+                        run_before=fully_loaded)
+
+
+def test_narrow_terminal_shows_the_list_alone(snap_compare, demo):
+    assert snap_compare(demo_app(demo), terminal_size=(90, 30), run_before=fully_loaded)
