@@ -12,6 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from sage_tui.account import Account
+from sage_tui.commands import MailCommands
 from sage_tui.imap.client import IMAPClient
 from sage_tui.imap.metrics import EngineEvent, EventKind
 from sage_tui.messages import ConnectionStateChanged
@@ -34,7 +35,7 @@ class SageApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
     ]
-    ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {MailCommands}
 
     def __init__(self, account: Account, *, watch: bool = True, poll_interval: float = 30.0
                  ) -> None:

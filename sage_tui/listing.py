@@ -31,6 +31,19 @@ SORT_KEYS: dict[str, tuple[str, Callable[[MessageSummary], object], bool]] = {
 }
 
 
+def thread_key(row: MessageSummary) -> str:
+    """The thread a message belongs to: the root its References name, else its own id.
+
+    The first References entry is the thread's root (RFC 5322 3.6.4), so a reply and the
+    message it answers share a key even when the messages in between are elsewhere.
+    """
+    if row.references:
+        return row.references[0]
+    if row.in_reply_to:
+        return row.in_reply_to
+    return row.message_id or f"uid:{row.uid}"
+
+
 @dataclass
 class ViewMemory:
     """What a folder view keeps when the user leaves it: the cursor and pending selection."""
@@ -50,6 +63,9 @@ class MessageListModel:
         self.filter_text = ""
         self.cursor = 0
         self.selected: set[int] = set()
+        self.threaded = False
+        """Show one row per thread (its newest message); actions then take the whole thread."""
+        self._threads: dict[str, list[int]] = {}
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -89,11 +105,29 @@ class MessageListModel:
         return max(self._rows, default=0)
 
     def targets(self) -> list[int]:
-        """What an action applies to: the selection if there is one, else the current row."""
+        """What an action applies to: the selection if there is one, else the current row;
+        in the threaded view, every message of each thread chosen."""
         if self.selected:
-            return sorted(self.selected & self._rows.keys())
-        current = self.current
-        return [current.uid] if current else []
+            chosen = sorted(self.selected & self._rows.keys())
+        else:
+            current = self.current
+            chosen = [current.uid] if current else []
+        if not self.threaded:
+            return chosen
+        members = {uid for c in chosen for uid in self._threads.get(thread_key(self._rows[c]), [c])}
+        return sorted(members)
+
+    def thread_size(self, uid: int) -> int:
+        """How many messages the row stands for (1 unless the threaded view folds more)."""
+        row = self._rows.get(uid)
+        if not self.threaded or row is None:
+            return 1
+        return len(self._threads.get(thread_key(row), (uid,)))
+
+    def set_threaded(self, on: bool) -> None:
+        keep = self.current.uid if self._order else None
+        self.threaded = on
+        self._reorder(keep)
 
     # -- changing -----------------------------------------------------------------------------
 
@@ -115,7 +149,8 @@ class MessageListModel:
             return 0
         oldest = self._order[-1] if self._order else None
         appendable = (
-            self.sort == "arrival"
+            not self.threaded
+            and self.sort == "arrival"
             and not self.filter_text
             and len(new) == len(incoming)
             and (oldest is None or all(row.uid < oldest for row in new))
@@ -173,6 +208,9 @@ class MessageListModel:
             following = current
         removed = [self._rows.pop(uid) for uid in gone]
         self.selected -= gone
+        if self.threaded:
+            self._reorder(following)
+            return removed
         self._order = [uid for uid in self._order if uid not in gone]
         self._index = None
         self._move_to(following)
@@ -222,7 +260,18 @@ class MessageListModel:
         rows = self._rows.values()
         if self.filter_text:
             rows = [row for row in rows if self._matches(row)]  # type: ignore[assignment]
-        self._order = [row.uid for row in sorted(rows, key=key, reverse=descending)]
+        ordered = sorted(rows, key=key, reverse=descending)
+        if self.threaded:
+            self._threads = {}
+            for row in ordered:
+                self._threads.setdefault(thread_key(row), []).append(row.uid)
+            # Each thread shows as its first message in the chosen order (the newest, by
+            # default); the cursor stays on the thread of the message it was on.
+            self._order = [members[0] for members in self._threads.values()]
+            if keep is not None and keep in self._rows:
+                keep = self._threads.get(thread_key(self._rows[keep]), [keep])[0]
+        else:
+            self._order = [row.uid for row in ordered]
         self._index = None
         self._move_to(keep)
 

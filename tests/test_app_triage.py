@@ -316,3 +316,44 @@ async def test_a_dead_server_shows_a_banner_and_a_retry_hint(dovecot, imap_user,
         await pilot.press("ctrl+r")
         await settle(pilot, lambda: screen.loaded)
         assert not banner.has_class("-shown")
+
+
+async def test_command_palette_opens_a_folder_and_runs_actions(five, imap_user, raw_imap):
+    app = make_app(five)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await opened(pilot)
+        await pilot.press("ctrl+p", *"open archive")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.folder == "Archive" and screen.loaded)
+        await pilot.press("ctrl+p", *"open inbox")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.folder == "INBOX" and screen.loaded)
+        await pilot.press("ctrl+p", *"mail: archive")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot, lambda: bool(screen.undo_stack))
+    assert subjects_on_server(raw_imap(imap_user), "Archive") == ["message 5"]
+
+
+async def test_archiving_a_folded_thread_archives_every_message_of_it(
+    dovecot, imap_user, raw_imap
+):
+    seed(dovecot, imap_user, [
+        make_message(1, subject="plan"),
+        make_message(2, subject="lunch"),
+        make_message(3, subject="Re: plan", headers={"In-Reply-To": "<msg-1@sage-tui.test>",
+                                                     "References": "<msg-1@sage-tui.test>"}),
+    ])
+    app = make_app(plain_config(dovecot.host, dovecot.port, imap_user))
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await opened(pilot)
+        await pilot.press("t")
+        assert len(screen.model) == 2 and screen.model.current.subject == "Re: plan"
+        await pilot.press("a")
+        await settle(pilot)
+        assert [screen.model.row_at(i).subject for i in range(len(screen.model))] == ["lunch"]
+    raw = raw_imap(imap_user)
+    assert subjects_on_server(raw, "Archive") == ["plan", "Re: plan"]
+    assert subjects_on_server(raw, "INBOX") == ["lunch"]

@@ -175,12 +175,17 @@ class MessageList(ScrollView, can_focus=True):
             " ",
             set_cell_size(one_line(sender_name(row)), sender_width),
             " ",
-            _ellipsize(one_line(row.subject or "(no subject)"), subject_width),
+            _ellipsize(self._subject(row), subject_width),
         ]
         if size_width:
             parts += [" ", " " * max(0, size_width - cell_len(size)) + size]
         text = set_cell_size("".join(parts), width)
         return [Segment(text, style)]
+
+    def _subject(self, row: MessageSummary) -> str:
+        subject = one_line(row.subject or "(no subject)")
+        size = self.model.thread_size(row.uid)
+        return f"({size}) {subject}" if size > 1 else subject
 
     # -- keys and mouse -----------------------------------------------------------------------
 

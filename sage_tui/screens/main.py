@@ -90,6 +90,7 @@ class MainScreen(Screen[None]):
         Binding("u", "undo", "Undo", id="mail.undo"),
         Binding("slash", "filter", "Filter", id="mail.filter"),
         Binding("v", "toggle_reader", "Reader", id="view.reader"),
+        Binding("t", "toggle_threads", "Threads", show=False, id="list.threads"),
         Binding("o", "cycle_sort", "Sort", show=False, id="list.sort"),
         Binding("ctrl+r", "reload", "Reload folder", show=False, id="mail.reload"),
         Binding("tab", "next_pane", "Next pane", show=False, id="view.next"),
@@ -233,8 +234,9 @@ class MainScreen(Screen[None]):
         self.info = None
         self.loaded = False
         sort = self.model.sort
+        threaded = self.model.threaded
         self.model = MessageListModel()
-        self.model.sort = sort
+        self.model.sort, self.model.threaded = sort, threaded
         memory = self.memory.get(name)
         self._pending_cursor = None
         if memory is not None:
@@ -356,6 +358,8 @@ class MainScreen(Screen[None]):
         if self.model.filter_text:
             title.append(f"  ·  filter: {one_line(self.model.filter_text)} "
                          f"({plural(len(self.model), 'match')})")
+        if self.model.threaded:
+            title.append("  ·  threads folded")
         if self.model.sort != "arrival":
             title.append(f"  ·  sorted by {SORT_KEYS[self.model.sort][0]}")
         if self._progress is not None:
@@ -697,6 +701,12 @@ class MainScreen(Screen[None]):
     def action_cycle_sort(self) -> None:
         names = list(SORT_KEYS)
         self.model.set_sort(names[(names.index(self.model.sort) + 1) % len(names)])
+        self.message_list.rows_changed()
+        self._update_title()
+
+    def action_toggle_threads(self) -> None:
+        """Fold each thread into one row; actions on it then take the whole thread."""
+        self.model.set_threaded(not self.model.threaded)
         self.message_list.rows_changed()
         self._update_title()
 

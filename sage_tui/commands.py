@@ -1,0 +1,61 @@
+"""The command palette (ctrl+p): every triage action, and "folder: Open ..." for each folder.
+
+Folder names are server data, and ``Matcher.highlight`` parses its argument as markup, so hits
+are displayed through ``literal_line`` instead (no match highlighting, nothing interpreted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from sage_tui.text import literal_line
+
+ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("mail: Archive", "archive", "Move the selection (or current message) to Archive"),
+    ("mail: Delete", "delete", "Move the selection to Trash (for good inside Trash)"),
+    ("mail: Move to folder…", "move", "Choose a folder for the selection"),
+    ("mail: Toggle read", "toggle_read", "Mark read or unread"),
+    ("mail: Toggle flag", "toggle_flag", "Flag or unflag"),
+    ("mail: Undo", "undo", "Undo the last move, archive or delete"),
+    ("view: Filter the list", "filter", "Quick filter by subject or sender"),
+    ("view: Show or hide the reader", "toggle_reader", "The reader pane"),
+    ("view: Fold or unfold threads", "toggle_threads", "One row per thread"),
+    ("view: Change the sort order", "cycle_sort", "Arrival, date, sender, subject, size"),
+    ("folder: Reload", "reload", "Fetch the open folder and the folder list again"),
+    ("app: Help", "help", "Every key binding"),
+)
+
+
+class MailCommands(Provider):
+    """Actions of the main screen and the account's folders."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        from sage_tui.app import SageApp
+
+        app = self.app
+        main = app.main_screen if isinstance(app, SageApp) else None
+        if main is None:
+            return []
+        commands: list[tuple[str, Callable[[], object], str]] = []
+        for title, action, words in ACTIONS:
+            target = app if action == "help" else main
+            commands.append((title, partial(target.run_action, action), words))
+        for folder in main.folder_tree.folders:
+            if folder.selectable:
+                commands.append((f"folder: Open {folder.name}",
+                                 partial(main.open_folder, folder.name), "Open this folder"))
+        return commands
+
+    async def discover(self) -> Hits:
+        for title, callback, words in self._commands():
+            yield DiscoveryHit(literal_line(title), callback, text=title, help=words)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, callback, words in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, literal_line(title), callback, text=title, help=words)
