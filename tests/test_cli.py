@@ -47,3 +47,22 @@ def test_bad_port_names_the_field_without_a_traceback() -> None:
 def test_tls_choices_are_checked() -> None:
     result = run_cli("--host", "h", "--user", "u", "--tls", "sometimes")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_the_header_says_how_the_connection_is_protected() -> None:
+    from sage_tui.account import Account
+    from sage_tui.imap.config import ConnectionConfig
+
+    def account(**fields: object) -> Account:
+        return Account(ConnectionConfig(host=str(fields.pop("host", "imap.example.com")),
+                                        username="me", password="pw", **fields), "me")
+
+    assert (account().security, account().insecure) == ("TLS", False)
+    insecure = account(ssl_verify=False)
+    assert insecure.insecure and "NOT verified" in insecure.security
+    starttls = account(use_ssl=False, starttls=True, port=143)
+    assert starttls.security == "STARTTLS" and not starttls.insecure
+    plain = account(use_ssl=False, port=143)
+    assert plain.insecure and plain.security == "unencrypted"
+    local = account(host="127.0.0.1", use_ssl=False, port=143)
+    assert not local.insecure and "local" in local.security
