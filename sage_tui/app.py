@@ -102,8 +102,9 @@ class SageApp(App[None]):
         if self.main_screen is not None:
             self.main_screen.stop_background()
         self._unsubscribe()
+        pool = self.client.pool
         self.client.disconnect()
-        self.client.pool.close()
+        pool.close()  # LOGOUT every pooled connection of the account
 
     def on_unmount(self) -> None:
         self.shutdown_engine()

@@ -427,7 +427,11 @@ class MainScreen(Screen[None]):
         if event.generation != self.generation:
             return
         present = event.present
-        gone = [uid for uid in self.model.uids if uid not in present] if self.loaded else []
+        # Only rows the server was asked about can be missing from its answer: a row above its
+        # highest UID (an undo that landed meanwhile) is newer than this answer, not gone.
+        newest_known = max(present, default=0)
+        gone = [uid for uid in self.model.uids
+                if uid not in present and uid <= newest_known] if self.loaded else []
         if gone:
             self.model.remove(gone)
         added = self.model.add(event.new_rows)
@@ -438,7 +442,7 @@ class MainScreen(Screen[None]):
             self._update_title()
         if added:
             self.say(f"{plural(added, 'new message')} in {one_line(self.folder)}",
-                        title="New mail", timeout=4)
+                     title="New mail", timeout=4)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -560,7 +564,7 @@ class MainScreen(Screen[None]):
             self.undo_stack.append(UndoRecord(event.action, event.result, tuple(event.rows)))
             words = ACTION_WORDS.get(event.action, "Moved")
             self.say(f"{words}: {plural(count, 'message')} → "
-                        f"{one_line(event.result.destination)}  (u undoes)", timeout=4)
+                     f"{one_line(event.result.destination)}  (u undoes)", timeout=4)
         self.refresh_folders()
 
     @on(MovesFailed)
@@ -576,7 +580,7 @@ class MainScreen(Screen[None]):
         moved = len(event.rows) - len(back)
         extra = f" ({plural(moved, 'message')} did move)" if moved else ""
         self.say(f"{one_line(str(event.error))}{extra}", title=event.error.title,
-                    severity="error", timeout=8)
+                 severity="error", timeout=8)
         self.refresh_folders()
 
     # -- undo ---------------------------------------------------------------------------------
@@ -608,13 +612,13 @@ class MainScreen(Screen[None]):
             self.message_list.rows_changed()
             self._update_title()
         self.say(f"Undone: {plural(event.count, 'message')} back in {one_line(event.folder)}.",
-                    timeout=4)
+                 timeout=4)
         self.refresh_folders()
 
     @on(UndoFailed)
     def _undo_failed(self, event: UndoFailed) -> None:
         self.say(one_line(str(event.error)), title=f"Undo failed: {event.error.title}",
-                    severity="error", timeout=8)
+                 severity="error", timeout=8)
 
     # -- flags --------------------------------------------------------------------------------
 
@@ -664,7 +668,7 @@ class MainScreen(Screen[None]):
             self.model.restore_flags(event.before)
             self.message_list.refresh()
         self.say(one_line(str(event.error)), title=event.error.title, severity="error",
-                    timeout=8)
+                 timeout=8)
         self.refresh_folders()
 
     # -- filter, sort, views ------------------------------------------------------------------
@@ -764,5 +768,5 @@ class MainScreen(Screen[None]):
         else:
             self.log.error(f"worker {event.worker.name} failed", error)
             self.say(f"Something went wrong: {type(error).__name__}: {one_line(str(error))}",
-                        title="Unexpected error", severity="error", timeout=10)
+                     title="Unexpected error", severity="error", timeout=10)
 
