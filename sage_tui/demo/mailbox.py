@@ -662,11 +662,11 @@ _LIST_PARAGRAPHS: dict[str, tuple[str, ...]] = {
 }
 
 _LIST_ADMIN_SUBJECTS = (
-    "Welcome to the rust-users mailing list",
-    "Your subscription to Python-ideas",
-    "rust-users Digest, Vol {n}, Issue {q}",
-    "Python-ideas Digest, Vol {n}, Issue {q}",
-    "Monthly password reminder for lists.python.example",
+    # {{list}} and {{domain}} survive the first format() and name the list that sends it.
+    "Welcome to the {{list}} mailing list",
+    "Your subscription to {{list}}",
+    "{{list}} Digest, Vol {n}, Issue {q}",
+    "Monthly password reminder for {{domain}}",
     "Confirm your unsubscribe request",
 )
 
@@ -1072,7 +1072,8 @@ class _Generator:
         rng = self.rng
         listed = rng.choice((_RUST_LIST, _PYTHON_LIST))
         admin = _Person(f"{listed.name} admin", f"mailman-owner@{listed.domain}", "en", 0)
-        subject = self._subject(_LIST_ADMIN_SUBJECTS, "en")
+        subject = self._subject(_LIST_ADMIN_SUBJECTS, "en").format(
+            list=listed.name, domain=listed.domain)
         text = (f"Welcome to the {listed.name} mailing list!\n\nTo post to this list, send your "
                 f"message to:\n\n  {listed.email}\n\nYou can unsubscribe or change your "
                 f"options at:\n\n  https://{listed.domain}/mailman/options/\n\nYour password: "
