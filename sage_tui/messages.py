@@ -124,6 +124,8 @@ class FolderSynced(Message):
     new_rows: list[MessageSummary]
     present: set[int]
     """Every UID the folder holds now: rows not in it were expunged elsewhere."""
+    flags: dict[int, frozenset[str]]
+    """Current flags of the rows near the top of the list."""
 
 
 @dataclass

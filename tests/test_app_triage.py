@@ -374,3 +374,22 @@ async def test_archiving_a_folded_thread_archives_every_message_of_it(
     raw = raw_imap(imap_user)
     assert subjects_on_server(raw, "Archive") == ["plan", "Re: plan"]
     assert subjects_on_server(raw, "INBOX") == ["lunch"]
+
+
+async def test_changes_from_another_client_show_up_live(dovecot, imap_user, raw_imap):
+    """Read, flagged and expunged elsewhere: the watcher's sync brings the list up to date."""
+    seed(dovecot, imap_user, [make_message(i, subject=f"message {i}") for i in range(1, 4)])
+    app = make_app(plain_config(dovecot.host, dovecot.port, imap_user), watch=True)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await opened(pilot)
+        await settle(pilot, lambda: any(w.group == "watch" and w.is_running for w in app.workers))
+        await asyncio.sleep(0.5)
+        other = raw_imap(imap_user)
+        other.select_folder("INBOX")
+        uids = sorted(other.search("ALL"))
+        other.add_flags([uids[2]], [b"\\Seen", b"\\Flagged"])
+        other.delete_messages([uids[0]])
+        other.uid_expunge([uids[0]])
+        await settle(pilot, lambda: len(screen.model) == 2 and screen.model.get(uids[2]).flagged,
+                     timeout=20)
+        assert screen.model.get(uids[2]).seen

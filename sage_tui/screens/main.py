@@ -396,15 +396,21 @@ class MainScreen(TriageActions, Screen[None]):
     def _folder_changed(self, event: FolderChanged) -> None:
         if event.generation != self.generation or self.info is None:
             return
-        self._sync(self.info, self.generation, self.model.max_uid)
+        visible = self.model.uids[:PAGE_SIZE]
+        self._sync(self.info, self.generation, self.model.max_uid, visible)
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
-    def _sync(self, info: SelectInfo, generation: int, max_uid: int) -> None:
+    def _sync(self, info: SelectInfo, generation: int, max_uid: int, visible: list[int]
+              ) -> None:
+        """New mail, messages expunged elsewhere, and the flags of the rows near the top
+        (read or flagged on another device)."""
         service = service_for(self.client, info)
         new_uids = service.uids_after(max_uid)
         new_rows = service.fetch(new_uids) if new_uids else []
         present = set(service.search())
-        self.post_message(FolderSynced(generation, new_rows, present))
+        flags = {row.uid: row.flags for row in service.fetch(visible, fields=["FLAGS"])
+                 } if visible else {}
+        self.post_message(FolderSynced(generation, new_rows, present, flags))
         self.refresh_folders()
 
     @on(FolderSynced)
@@ -420,6 +426,11 @@ class MainScreen(TriageActions, Screen[None]):
         if gone:
             self.model.remove(gone)
         added = self.model.add(event.new_rows)
+        for uid, flags in event.flags.items():
+            row = self.model.get(uid)
+            if row is not None and row.flags != flags:
+                self.model.update(replace(row, flags=flags))
+                self.message_list.refresh()
         if added or gone:
             self.message_list.rows_changed()
             if self.info is not None:
