@@ -93,12 +93,12 @@ def run_app(account: object, **options: object) -> int:
 def run_demo(folder: str) -> int:
     """Start the embedded demo server, run the app on it, and stop the server on the way out."""
     from .account import Account
-    from .demo import DemoServer
+    from .demo.process import DemoProcess
     from .imap.config import ConnectionConfig
 
     try:
-        server = DemoServer().start()
-    except OSError as error:
+        server = DemoProcess().start()
+    except (OSError, RuntimeError) as error:
         print(f"sage-tui: the demo server could not start: {error}", file=sys.stderr)
         return 1
     try:
