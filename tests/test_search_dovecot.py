@@ -130,3 +130,15 @@ def test_the_table_discriminates(dovecot, searched, raw_imap):
     sizes = {len(client.search(raw, charset="UTF-8" if c.needs_utf8 else None))
              for c, raw in TABLE}
     assert len(sizes) >= 5 and max(sizes) == len(MESSAGES)
+
+
+@pytest.mark.parametrize(("criteria", "raw"), TABLE, ids=[c.to_query() for c, _ in TABLE])
+def test_the_query_language_equals_raw_search(dovecot, searched, raw_imap, criteria, raw):
+    """Each row written as query text (``to_query``), parsed back, searched on Dovecot."""
+    client = raw_imap(searched)
+    client.select_folder("INBOX", readonly=True)
+    expected = sorted(client.search(raw, charset="UTF-8" if criteria.needs_utf8 else None))
+    with IMAPClient(plain_config(dovecot.host, dovecot.port, searched)) as engine:
+        mailbox = IMAPMailboxService(engine)
+        mailbox.select("INBOX", readonly=True)
+        assert mailbox.search(C.parse(criteria.to_query())) == expected

@@ -162,6 +162,25 @@ class IMAPSearchCriteria:
         items = _attach_parens(items)
         return [b"CHARSET", b"UTF-8", *items] if self.needs_utf8 else items
 
+    # -- the text query language (sage_tui.imap.query) --------------------------------------
+
+    @classmethod
+    def parse(cls, text: str) -> IMAPSearchCriteria:
+        """Criteria from a query such as ``from:ana since:2024-01-01 -flagged``.
+
+        Raises:
+            ValueError: starting with ``column N:`` where the query goes wrong.
+        """
+        from .query import parse
+
+        return parse(text)
+
+    def to_query(self) -> str:
+        """These criteria in the query language; ``parse`` of it gives them back."""
+        from .query import render
+
+        return render(self._tree)
+
     # -- building ---------------------------------------------------------------------------
 
     def _and(self, node: Node) -> IMAPSearchCriteria:
