@@ -142,3 +142,21 @@ class ConnectionStateChanged(Message):
 
     state: str
     detail: str = ""
+
+
+@dataclass
+class SearchFailed(Message):
+    """The server refused or could not run a search."""
+
+    generation: int
+    query: str
+    error: IMAPError
+
+
+@dataclass
+class MoveProgress(Message):
+    """A bulk move got ``done`` of ``total`` messages to the server so far."""
+
+    action: str
+    done: int
+    total: int

@@ -7,7 +7,7 @@ tested against a real server.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .imap.client import IMAPClient
@@ -42,16 +42,24 @@ def service_for(client: IMAPClient, info: SelectInfo | None) -> IMAPMailboxServi
 
 
 def move_messages(
-    service: IMAPMailboxService, action: str, uids: Sequence[int], destination: str | None
+    service: IMAPMailboxService,
+    action: str,
+    uids: Sequence[int],
+    destination: str | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> MoveResult | None:
-    """Archive, delete (Trash; for good inside Trash) or move ``uids``."""
+    """Archive, delete (Trash; for good inside Trash) or move ``uids``.
+
+    ``progress(done, total)`` is called after each chunk (UID ranges of up to 500), so a bulk
+    move of thousands of search results can show how far it got.
+    """
     if action == "archive":
-        return service.archive(uids)
+        return service.archive(uids, progress=progress)
     if action == "delete":
-        return service.delete(uids)
+        return service.delete(uids, progress=progress)
     if destination is None:
         raise IMAPMessageError("no destination folder was chosen")
-    return service.move(uids, destination)
+    return service.move(uids, destination, progress=progress)
 
 
 def still_in_folder(service: IMAPMailboxService, uids: Sequence[int], error: IMAPError) -> set[int]:

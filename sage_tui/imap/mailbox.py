@@ -399,17 +399,21 @@ class IMAPMailboxService:
             validity = chunk_validity or validity
         return MoveResult(self.current_folder, destination, mapping, validity, len(uids))
 
-    def archive(self, messages: MessageSet | Iterable[int] | int | str) -> MoveResult:
+    def archive(
+        self, messages: MessageSet | Iterable[int] | int | str, *, progress: Progress | None = None
+    ) -> MoveResult:
         """Move to the Archive-role folder (created as "Archive" when the account has none)."""
-        return self.move(messages, self._role_folder("archive", "Archive"))
+        return self.move(messages, self._role_folder("archive", "Archive"), progress=progress)
 
-    def delete(self, messages: MessageSet | Iterable[int] | int | str) -> MoveResult | None:
+    def delete(
+        self, messages: MessageSet | Iterable[int] | int | str, *, progress: Progress | None = None
+    ) -> MoveResult | None:
         """Move to Trash; in Trash itself, remove for good (returns None then)."""
         trash = self._role_folder("trash", "Trash")
         if self.current_folder == trash:
             self.expunge(messages)
             return None
-        return self.move(messages, trash)
+        return self.move(messages, trash, progress=progress)
 
     def expunge(self, messages: MessageSet | Iterable[int] | int | str) -> None:
         """Remove exactly these messages for good (\\Deleted + UID EXPUNGE)."""

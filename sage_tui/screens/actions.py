@@ -14,8 +14,16 @@ from textual import work
 from textual.worker import Worker
 
 from sage_tui.imap.errors import IMAPError
+from sage_tui.imap.mailbox import MOVE_CHUNK
 from sage_tui.imap.models import MessageSummary, SelectInfo
-from sage_tui.messages import FlagsFailed, MovesDone, MovesFailed, UndoDone, UndoFailed
+from sage_tui.messages import (
+    FlagsFailed,
+    MoveProgress,
+    MovesDone,
+    MovesFailed,
+    UndoDone,
+    UndoFailed,
+)
 from sage_tui.screens.move_picker import MovePicker
 from sage_tui.text import one_line
 from sage_tui.triage import UndoRecord, move_messages, service_for, still_in_folder, undo_move
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
+PROGRESS_WORDS = {"archive": "archiving", "delete": "deleting", "move": "moving"}
 ACTION_WORDS = {"archive": "Archived", "delete": "Moved to Trash", "move": "Moved"}
 
 
@@ -83,15 +92,27 @@ class TriageActions(_Base):
         uids = [row.uid for row in rows]
         service = service_for(self.client, info)
         with self._order.turn(ticket):
+            def progress(done: int, total: int) -> None:
+                if total > MOVE_CHUNK:  # more than one server command: worth a progress line
+                    self.post_message(MoveProgress(action, done, total))
+
             try:
-                result = move_messages(service, action, uids, destination)
+                result = move_messages(service, action, uids, destination, progress)
             except IMAPError as error:
                 here = still_in_folder(service, uids, error)
                 self.post_message(MovesFailed(action, generation, rows, here, error))
                 return
         self.post_message(MovesDone(action, rows, result))
 
+    def on_move_progress(self, event: MoveProgress) -> None:
+        done = event.done < event.total
+        self.action_progress = (PROGRESS_WORDS.get(event.action, "moving"), event.done,
+                                event.total) if done else None
+        self._update_title()
+
     def on_moves_done(self, event: MovesDone) -> None:
+        self.action_progress = None
+        self._update_title()
         count = len(event.rows)
         if event.result is None:
             self.say(f"Deleted {plural(count, 'message')} for good.", timeout=4)
@@ -103,6 +124,8 @@ class TriageActions(_Base):
         self.refresh_folders()
 
     def on_moves_failed(self, event: MovesFailed) -> None:
+        self.action_progress = None
+        self._update_title()
         back = [row for row in event.rows if row.uid in event.still_here]
         if event.generation == self.generation and back:
             self.model.add(back)

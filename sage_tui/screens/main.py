@@ -44,6 +44,7 @@ from sage_tui.messages import (
 )
 from sage_tui.ordering import InOrder
 from sage_tui.screens.actions import TriageActions, plural
+from sage_tui.screens.search_view import SearchView, looks_like_query
 from sage_tui.text import literal_line, one_line
 from sage_tui.triage import (
     UndoRecord,
@@ -62,7 +63,7 @@ NARROW_WIDTH = 100
 PREVIEW_DELAY = 0.15
 """Seconds the cursor must rest on a message before the reader fetches it (j-j-j is free)."""
 
-class MainScreen(TriageActions, Screen[None]):
+class MainScreen(TriageActions, SearchView, Screen[None]):
     """Folders, messages and the reader, side by side or (narrow) one at a time."""
 
     BINDING_GROUP_TITLE = "Triage"
@@ -75,6 +76,7 @@ class MainScreen(TriageActions, Screen[None]):
         Binding("u", "undo", "Undo", id="mail.undo"),
         Binding("slash", "filter", "Filter", id="mail.filter"),
         Binding("v", "toggle_reader", "Reader", id="view.reader"),
+        Binding("ctrl+a", "select_all", "Select all", show=False, id="list.select_all"),
         Binding("t", "toggle_threads", "Threads", show=False, id="list.threads"),
         Binding("o", "cycle_sort", "Sort", show=False, id="list.sort"),
         Binding("ctrl+r", "reload", "Reload folder", show=False, id="mail.reload"),
@@ -92,6 +94,7 @@ class MainScreen(TriageActions, Screen[None]):
     MainScreen #banner.-shown { display: block; }
     MainScreen #filter { display: none; border: none; height: 1; padding: 0 1; }
     MainScreen #filter.-shown { display: block; }
+    MainScreen #filter.-invalid { height: 2; border-bottom: solid $error; }
     MainScreen.-no-reader #reader { display: none; }
     MainScreen.-narrow #folders, MainScreen.-narrow #list-pane, MainScreen.-narrow #reader {
         display: none; width: 1fr; border: none;
@@ -111,6 +114,8 @@ class MainScreen(TriageActions, Screen[None]):
         self.folder = ""
         self.info: SelectInfo | None = None
         self.generation = 0
+        self.folder_generation = 0
+        self.action_progress: tuple[str, int, int] | None = None
         self.model = MessageListModel()
         self.memory: dict[str, ViewMemory] = {}
         self.undo_stack: list[UndoRecord] = []
@@ -215,8 +220,10 @@ class MainScreen(TriageActions, Screen[None]):
         if self.folder:
             self.memory[self.folder] = self.model.remember()
         self.generation += 1
+        self.folder_generation = self.generation
         self.folder = name
         self.info = None
+        self.search = None
         self.loaded = False
         sort = self.model.sort
         threaded = self.model.threaded
@@ -293,7 +300,8 @@ class MainScreen(TriageActions, Screen[None]):
         self.model.add(event.rows)
         self._restore_cursor()
         self.message_list.rows_changed()
-        self._progress = (self.model.total, (self.info.exists if self.info else event.total))
+        expected = event.total if self.search is not None or self.info is None else self.info.exists
+        self._progress = (self.model.total, expected)
         self._update_title()
 
     @on(FolderLoadFinished)
@@ -333,7 +341,9 @@ class MainScreen(TriageActions, Screen[None]):
     def _update_title(self) -> None:
         title = Text()
         title.append_text(literal_line(self.folder or "…", style="bold"))
-        if self.info is not None:
+        if self.search is not None:
+            title.append(f"  {self.search_title()}")
+        elif self.info is not None:
             # Once everything is listed the model is the truth (moves, undo, new mail);
             # until then, what SELECT said.
             count = self.model.total if self.loaded else self.info.exists
@@ -347,6 +357,9 @@ class MainScreen(TriageActions, Screen[None]):
             title.append("  ·  threads folded")
         if self.model.sort != "arrival":
             title.append(f"  ·  sorted by {SORT_KEYS[self.model.sort][0]}")
+        if self.action_progress is not None:
+            verb, done, total = self.action_progress
+            title.append(f"  ·  {verb} {done:,} of {total:,}", style="italic")
         if self._progress is not None:
             done, total = self._progress
             percent = int(100 * done / total) if total else 100
@@ -394,7 +407,11 @@ class MainScreen(TriageActions, Screen[None]):
 
     @on(FolderChanged)
     def _folder_changed(self, event: FolderChanged) -> None:
-        if event.generation != self.generation or self.info is None:
+        # The watcher belongs to the folder, not to a view: a search view still hears it.
+        if event.generation != self.folder_generation or self.info is None:
+            return
+        if self.search is not None:
+            self.run_search(self.search)  # counts and results stay right as mail arrives
             return
         visible = self.model.uids[:PAGE_SIZE]
         self._sync(self.info, self.generation, self.model.max_uid, visible)
@@ -508,21 +525,25 @@ class MainScreen(TriageActions, Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.model.set_filter(event.value)
+        # Plain words narrow the loaded rows as you type; query syntax waits for enter.
+        self.model.set_filter("" if looks_like_query(event.value) else event.value)
         self.message_list.rows_changed()
         self._update_title()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
         box = self.query_one("#filter", Input)
-        if not box.value:
-            box.remove_class("-shown")
+        if not self.submit_query(box.value):
+            return  # stays open, marked, saying what is wrong
+        box.value = ""
+        box.remove_class("-shown")
         self.message_list.focus()
 
     def _clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.value = ""
-        box.remove_class("-shown")
+        box.remove_class("-shown", "-invalid")
+        box.border_subtitle = ""
         self.model.set_filter("")
         self.message_list.rows_changed()
         self._update_title()
@@ -532,6 +553,12 @@ class MainScreen(TriageActions, Screen[None]):
         names = list(SORT_KEYS)
         self.model.set_sort(names[(names.index(self.model.sort) + 1) % len(names)])
         self.message_list.rows_changed()
+        self._update_title()
+
+    def action_select_all(self) -> None:
+        """Select every row shown (all search results, or the filtered rows)."""
+        self.model.selected = set(self.model.uids)
+        self.message_list.refresh()
         self._update_title()
 
     def action_toggle_threads(self) -> None:
@@ -560,6 +587,8 @@ class MainScreen(TriageActions, Screen[None]):
         box = self.query_one("#filter", Input)
         if box.has_focus or box.has_class("-shown"):
             self._clear_filter()
+        elif self.search is not None:
+            self.leave_search()
         elif self.narrow and self.view == "reader":
             self.show_view("messages")
         elif self.narrow and self.view == "messages":
