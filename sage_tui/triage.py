@@ -7,7 +7,7 @@ tested against a real server.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .imap.client import IMAPClient
@@ -39,6 +39,19 @@ def service_for(client: IMAPClient, info: SelectInfo | None) -> IMAPMailboxServi
     service = IMAPMailboxService(client)
     service.current = info
     return service
+
+
+def newest_first_chunks(
+    service: IMAPMailboxService, uids: Sequence[int], size: int
+) -> Iterator[tuple[list[MessageSummary], int]]:
+    """Summaries of ``uids`` (given newest first) in chunks, with how many are done so far.
+
+    One shape for a folder's background fill and for search results, so that both stream
+    rows to the list as they arrive, newest first.
+    """
+    for start in range(0, len(uids), size):
+        chunk = uids[start : start + size]
+        yield service.fetch(MessageSet(chunk)), start + len(chunk)
 
 
 def move_messages(

@@ -28,7 +28,6 @@ from sage_tui.imap.client import IMAPClient
 from sage_tui.imap.errors import IMAPError
 from sage_tui.imap.idle import FolderChange, FolderWatcher
 from sage_tui.imap.mailbox import IMAPMailboxService
-from sage_tui.imap.messageset import MessageSet
 from sage_tui.imap.models import SelectInfo
 from sage_tui.listing import SORT_KEYS, MessageListModel, ViewMemory
 from sage_tui.messages import (
@@ -46,10 +45,7 @@ from sage_tui.ordering import InOrder
 from sage_tui.screens.actions import TriageActions, plural
 from sage_tui.screens.search_view import SearchView, looks_like_query
 from sage_tui.text import literal_line, one_line
-from sage_tui.triage import (
-    UndoRecord,
-    service_for,
-)
+from sage_tui.triage import UndoRecord, newest_first_chunks, service_for
 from sage_tui.widgets.account_bar import AccountBar
 from sage_tui.widgets.folder_tree import FolderTree
 from sage_tui.widgets.message_list import MessageList
@@ -263,14 +259,10 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
             if info.exists > len(newest):
                 known = {row.uid for row in newest}
                 rest = [uid for uid in reversed(service.search()) if uid not in known]
-                for start in range(0, len(rest), CHUNK_SIZE):
+                for rows, done in newest_first_chunks(service, rest, CHUNK_SIZE):
                     if worker.is_cancelled:
                         return
-                    chunk = rest[start : start + CHUNK_SIZE]
-                    rows = service.fetch(MessageSet(chunk))
-                    self.post_message(
-                        FolderChunkLoaded(generation, rows, start + len(chunk), len(rest))
-                    )
+                    self.post_message(FolderChunkLoaded(generation, rows, done, len(rest)))
         except IMAPError as error:
             self.post_message(FolderLoadFailed(generation, name, error))
             return
@@ -300,6 +292,8 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         self.model.add(event.rows)
         self._restore_cursor()
         self.message_list.rows_changed()
+        if self.search is not None:
+            self.search_total = event.total
         expected = event.total if self.search is not None or self.info is None else self.info.exists
         self._progress = (self.model.total, expected)
         self._update_title()

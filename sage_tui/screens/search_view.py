@@ -16,13 +16,12 @@ from textual.widgets import Input
 from textual.worker import Worker, get_current_worker
 
 from sage_tui.imap.errors import IMAPError
-from sage_tui.imap.messageset import MessageSet
 from sage_tui.imap.models import SelectInfo
 from sage_tui.imap.search import IMAPSearchCriteria
 from sage_tui.listing import MessageListModel
 from sage_tui.messages import FolderChunkLoaded, FolderLoadFinished, SearchFailed
 from sage_tui.text import one_line
-from sage_tui.triage import service_for
+from sage_tui.triage import newest_first_chunks, service_for
 
 if TYPE_CHECKING:
     from sage_tui.screens.main import MainScreen
@@ -73,14 +72,10 @@ class SearchView(_Base):
         service = service_for(self.client, info)
         try:
             uids = service.search(criteria)[::-1]  # newest first
-            self.search_total = len(uids)
-            for start in range(0, len(uids), RESULT_CHUNK):
+            for rows, done in newest_first_chunks(service, uids, RESULT_CHUNK):
                 if worker.is_cancelled:
                     return
-                chunk = uids[start : start + RESULT_CHUNK]
-                rows = service.fetch(MessageSet(chunk))
-                self.post_message(
-                    FolderChunkLoaded(generation, rows, start + len(chunk), len(uids)))
+                self.post_message(FolderChunkLoaded(generation, rows, done, len(uids)))
         except IMAPError as error:
             self.post_message(SearchFailed(generation, criteria.to_query(), error))
             return
