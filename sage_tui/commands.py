@@ -20,6 +20,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("mail: Toggle read", "toggle_read", "Mark read or unread"),
     ("mail: Toggle flag", "toggle_flag", "Flag or unflag"),
     ("mail: Undo", "undo", "Undo the last move, archive or delete"),
+    ("search: Build a search", "search_builder", "Fields, operators, groups, live count"),
     ("view: Filter the list", "filter", "Quick filter by subject or sender"),
     ("view: Show or hide the reader", "toggle_reader", "The reader pane"),
     ("view: Fold or unfold threads", "toggle_threads", "One row per thread"),

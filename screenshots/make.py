@@ -23,6 +23,8 @@ SHOTS: list[tuple[str, tuple[int, int], list[str], str]] = [
     ("reader.svg", (150, 40), ["j", "j", "enter"], "sage-tui: reading a message"),
     ("move-picker.svg", (150, 40), ["m", "r", "u"], "sage-tui: move to a folder"),
     ("help.svg", (150, 50), ["question_mark"], "sage-tui: every key binding"),
+    ("search-builder.svg", (150, 40), ["s", *"Rechnung", "ctrl+n", *"Invoice", "ctrl+o"],
+     "sage-tui: the search builder with its live preview"),
     ("narrow.svg", (90, 30), [], "sage-tui: one view at a time in a narrow terminal"),
 ]
 
@@ -37,6 +39,9 @@ def shoot(name: str, size: tuple[int, int], keys: list[str], title: str) -> Path
             await fully_loaded(pilot)
             await pilot.press(*keys)
             screen = main_of(pilot.app)
+            if keys[:1] == ["s"]:
+                builder = pilot.app.screen
+                await wait_for(pilot, lambda: getattr(builder, "count", None) is not None)
             if "enter" in keys:
                 await wait_for(pilot, lambda: screen.reader.message is not None
                                and screen.reader.message.uid == screen.model.current.uid)

@@ -91,3 +91,52 @@ async def test_select_all_results_then_archive_ten_thousand(dovecot, raw_imap):
     assert max(m.done for m in progress) == 10_000
     raw = raw_imap(user)
     assert count(raw, "Archive") == 10_000 and count(raw, "INBOX") == 3
+
+
+async def test_the_builder_with_keys_only(dovecot, imap_user):
+    from sage_tui.screens.builder import BuilderScreen
+
+    seed(dovecot, imap_user, [
+        make_message(1, subject="weekly digest", sender="Ana <ana@example.org>"),
+        make_message(2, subject="lunch", sender="Bob <bob@example.com>"),
+        make_message(3, subject="weekly digest", sender="Bob <bob@example.com>"),
+    ])
+    app = make_app(plain_config(dovecot.host, dovecot.port, imap_user))
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await opened(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        builder = app.screen
+        assert isinstance(builder, BuilderScreen)
+        # The first row is "subject contains ...", its value focused.
+        await pilot.press(*"weekly")
+        await pilot.pause()
+        preview = str(builder.query_one("#builder-preview").render())
+        assert 'UID SEARCH SUBJECT "weekly"' in preview
+        await settle(pilot, lambda: builder.count == 2)
+        # A second row: a date typed wrong is marked, and the search cannot run.
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        # From the new row's value: shift+tab to the operator, again to the field menu;
+        # open it and go down from "subject" to "date" (from to cc bcc subject body text
+        # header date).
+        await pilot.press("shift+tab", "shift+tab", "enter", "down", "down", "down", "down",
+                          "enter")
+        await pilot.pause()
+        assert builder.group.items[1].field == "date"
+        await pilot.press(*"2024-02-30")
+        await pilot.pause()
+        assert builder.criteria is None and (1,) in builder.errors
+        assert "not a real day" in str(builder.query_one("#b-error-1").render())
+        await pilot.press("ctrl+r")  # remove the bad row
+        await pilot.pause()
+        assert builder.criteria is not None
+        await pilot.press("ctrl+n", *"lunch", "ctrl+o")  # any of: weekly OR lunch
+        await pilot.pause()
+        assert str(builder.criteria) == 'OR SUBJECT "weekly" SUBJECT "lunch"'
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.search is not None and screen.loaded)
+        assert sorted(screen.model.uids) == [1, 2, 3]
+        await pilot.press("s")  # the builder opens on the search being shown
+        await pilot.pause()
+        assert str(app.screen.criteria) == 'OR SUBJECT "weekly" SUBJECT "lunch"'

@@ -58,3 +58,15 @@ def test_help_screen(snap_compare, demo):
 
 def test_narrow_terminal_shows_the_list_alone(snap_compare, demo):
     assert snap_compare(demo_app(demo), terminal_size=(90, 30), run_before=fully_loaded)
+
+
+def test_search_builder_with_preview_and_count(snap_compare, demo):
+    async def build(pilot):
+        await fully_loaded(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press(*"Rechnung", "ctrl+n", *"x", "ctrl+o")
+        builder = pilot.app.screen
+        await wait_for(pilot, lambda: builder.count is not None)
+
+    assert snap_compare(demo_app(demo), terminal_size=WIDE, run_before=build)

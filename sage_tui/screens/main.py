@@ -29,6 +29,7 @@ from sage_tui.imap.errors import IMAPError
 from sage_tui.imap.idle import FolderChange, FolderWatcher
 from sage_tui.imap.mailbox import IMAPMailboxService
 from sage_tui.imap.models import SelectInfo
+from sage_tui.imap.search import IMAPSearchCriteria
 from sage_tui.listing import SORT_KEYS, MessageListModel, ViewMemory
 from sage_tui.messages import (
     FolderChanged,
@@ -43,6 +44,7 @@ from sage_tui.messages import (
 )
 from sage_tui.ordering import InOrder
 from sage_tui.screens.actions import TriageActions, plural
+from sage_tui.screens.builder import BuilderScreen
 from sage_tui.screens.search_view import SearchView, looks_like_query
 from sage_tui.text import literal_line, one_line
 from sage_tui.triage import UndoRecord, newest_first_chunks, service_for
@@ -71,6 +73,7 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         Binding("f", "toggle_flag", "Flag", id="mail.flag"),
         Binding("u", "undo", "Undo", id="mail.undo"),
         Binding("slash", "filter", "Filter", id="mail.filter"),
+        Binding("s", "search_builder", "Search", id="mail.search"),
         Binding("v", "toggle_reader", "Reader", id="view.reader"),
         Binding("ctrl+a", "select_all", "Select all", show=False, id="list.select_all"),
         Binding("t", "toggle_threads", "Threads", show=False, id="list.threads"),
@@ -548,6 +551,15 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         self.model.set_sort(names[(names.index(self.model.sort) + 1) % len(names)])
         self.message_list.rows_changed()
         self._update_title()
+
+    def action_search_builder(self) -> None:
+        """The visual builder, starting from the search on screen (if any)."""
+
+        def chosen(criteria: IMAPSearchCriteria | None) -> None:
+            if criteria is not None:
+                self.run_search(criteria)
+
+        self.app.push_screen(BuilderScreen(self.client, self.info, self.search), chosen)
 
     def action_select_all(self) -> None:
         """Select every row shown (all search results, or the filtered rows)."""
