@@ -160,3 +160,10 @@ class MoveProgress(Message):
     action: str
     done: int
     total: int
+
+
+@dataclass
+class SearchCounts(Message):
+    """Match counts of the saved searches (None where counting failed)."""
+
+    counts: dict[str, int | None]

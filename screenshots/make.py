@@ -9,7 +9,9 @@ the keys pressed. Run it after a UI change and look at the files before committi
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -58,6 +60,8 @@ def shoot(name: str, size: tuple[int, int], keys: list[str], title: str) -> Path
 
 
 def main() -> int:
+    # Screenshots show the demo as a newcomer sees it: no saved searches of yours.
+    os.environ["SAGE_TUI_CONFIG_DIR"] = tempfile.mkdtemp(prefix="sage-tui-shots-")
     for name, size, keys, title in SHOTS:
         print(shoot(name, size, keys, title).relative_to(HERE.parent))
     return 0

@@ -36,6 +36,12 @@ def imap_user(dovecot: DovecotServer) -> DovecotUser:
 
 
 @pytest.fixture(autouse=True)
+def _private_config_dir(tmp_path_factory, monkeypatch) -> None:
+    """Saved searches and other files go to a fresh directory, never the developer's."""
+    monkeypatch.setenv("SAGE_TUI_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
+@pytest.fixture(autouse=True)
 def _close_pools() -> Iterator[None]:
     """Pools are process-wide; each test starts and ends without pooled connections."""
     yield

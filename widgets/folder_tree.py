@@ -17,6 +17,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from sage_tui.imap.models import Folder
+from sage_tui.saved_searches import SavedSearch
 from sage_tui.text import one_line
 
 # Single-cell symbols: emoji are two cells wide in some terminals and one in others, which
@@ -51,11 +52,27 @@ class FolderTree(Tree[Folder]):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="folders.down"),
         Binding("k", "cursor_up", "Up", show=False, id="folders.up"),
+        Binding("x", "delete_search", "Delete saved search", show=False,
+                id="folders.delete_search"),
     ]
 
     DEFAULT_CSS = """
     FolderTree { background: $surface; }
     """
+
+    class SearchChosen(Message):
+        """The user chose a saved search to open."""
+
+        def __init__(self, search: SavedSearch) -> None:
+            super().__init__()
+            self.search = search
+
+    class SearchDeleteRequested(Message):
+        """The user asked to delete a saved search (``x`` on its node)."""
+
+        def __init__(self, search: SavedSearch) -> None:
+            super().__init__()
+            self.search = search
 
     class FolderChosen(Message):
         """The user chose a folder to open."""
@@ -69,6 +86,8 @@ class FolderTree(Tree[Folder]):
         self.show_root = False
         self.guide_depth = 2
         self._node_by_name: dict[str, TreeNode[Folder]] = {}
+        self._searches_node: TreeNode | None = None
+        self._search_rows: list[tuple[SavedSearch, int | None]] = []
         self._folders: dict[str, Folder] = {}
 
     @property
@@ -85,6 +104,7 @@ class FolderTree(Tree[Folder]):
         self._folders = {f.name: f for f in folders}
         self.clear()
         self._node_by_name = {}
+        self._searches_node = None
         for folder in folders:
             parent = self._parent_node(folder)
             name = folder.parts[-1] if parent is not self.root else folder.name
@@ -93,6 +113,8 @@ class FolderTree(Tree[Folder]):
             self._node_by_name[folder.name] = node
         for node in self._node_by_name.values():
             node.allow_expand = bool(node.children)
+        self._searches_node = None
+        self.set_searches(self._search_rows)
         if current:
             self.select_folder(current)
 
@@ -129,8 +151,36 @@ class FolderTree(Tree[Folder]):
         if node is not None:
             self.move_cursor(node)
 
+    @property
+    def has_searches(self) -> bool:
+        return bool(self._search_rows)
+
+    def set_searches(self, searches: list[tuple[SavedSearch, int | None]]) -> None:
+        """The "Searches" node: each saved search with its match count (None: not yet)."""
+        self._search_rows = list(searches)
+        if self._searches_node is not None:
+            self._searches_node.remove()
+            self._searches_node = None
+        if not searches:
+            return
+        node = self.root.add(Text("⌕ Searches"), expand=True)
+        for search, count in searches:
+            label = Text("⌕ ")
+            label.append(one_line(search.name))
+            if count is not None:
+                label.append(f" {count:,}", style="bold")
+            node.add_leaf(label, data=search)  # type: ignore[arg-type]
+        self._searches_node = node
+
     def on_tree_node_selected(self, event: Tree.NodeSelected[Folder]) -> None:
         event.stop()
-        folder = event.node.data
-        if folder is not None and folder.selectable:
-            self.post_message(self.FolderChosen(folder))
+        data = event.node.data
+        if isinstance(data, SavedSearch):
+            self.post_message(self.SearchChosen(data))
+        elif data is not None and data.selectable:
+            self.post_message(self.FolderChosen(data))
+
+    def action_delete_search(self) -> None:
+        node = self.cursor_node
+        if node is not None and isinstance(node.data, SavedSearch):
+            self.post_message(self.SearchDeleteRequested(node.data))

@@ -43,6 +43,7 @@ from sage_tui.messages import (
     MessageLoadFailed,
 )
 from sage_tui.ordering import InOrder
+from sage_tui.saved_searches import SearchStore
 from sage_tui.screens.actions import TriageActions, plural
 from sage_tui.screens.builder import BuilderScreen
 from sage_tui.screens.search_view import SearchView, looks_like_query
@@ -74,6 +75,7 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         Binding("u", "undo", "Undo", id="mail.undo"),
         Binding("slash", "filter", "Filter", id="mail.filter"),
         Binding("s", "search_builder", "Search", id="mail.search"),
+        Binding("w", "save_search", "Save search", show=False, id="mail.save_search"),
         Binding("v", "toggle_reader", "Reader", id="view.reader"),
         Binding("ctrl+a", "select_all", "Select all", show=False, id="list.select_all"),
         Binding("t", "toggle_threads", "Threads", show=False, id="list.threads"),
@@ -108,6 +110,7 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         super().__init__()
         self.account = account
         self.client = client
+        self.search_store = SearchStore.for_account(account.label)
         self.watch_enabled = watch
         self.poll_interval = poll_interval
         self.folder = ""
@@ -164,6 +167,7 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         self._apply_width(self.app.size.width)
         self.message_list.focus()
         self.refresh_folders(names_first=True)
+        self.show_saved_searches()
         self.open_folder(self.account.default_folder)
 
     def on_resize(self, event: Resize) -> None:
@@ -203,6 +207,8 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
     @on(FoldersListed)
     def _folders_listed(self, event: FoldersListed) -> None:
         self._connection_ok()
+        if any(f.unseen is not None for f in event.folders) and self.folder_tree.has_searches:
+            self.refresh_search_counts()  # counts change with the folders' contents
         self.folder_tree.set_folders(event.folders, current=self.folder)
 
     @on(FolderTree.FolderChosen)
@@ -287,6 +293,9 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         self._hide_banner()
         self._update_title()
         self._start_watching(event.info.name, event.generation)
+        if self.pending_search is not None:
+            criteria, self.pending_search = self.pending_search, None
+            self.run_search(criteria)
 
     @on(FolderChunkLoaded)
     def _chunk_loaded(self, event: FolderChunkLoaded) -> None:
@@ -425,10 +434,10 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         flags = {row.uid: row.flags for row in service.fetch(visible, fields=["FLAGS"])
                  } if visible else {}
         self.post_message(FolderSynced(generation, new_rows, present, flags))
-        self.refresh_folders()
 
     @on(FolderSynced)
     def _synced(self, event: FolderSynced) -> None:
+        self.refresh_folders()  # unread counts (started here, on the UI thread)
         if event.generation != self.generation:
             return
         present = event.present

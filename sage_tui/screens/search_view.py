@@ -16,12 +16,16 @@ from textual.widgets import Input
 from textual.worker import Worker, get_current_worker
 
 from sage_tui.imap.errors import IMAPError
+from sage_tui.imap.mailbox import IMAPMailboxService
 from sage_tui.imap.models import SelectInfo
 from sage_tui.imap.search import IMAPSearchCriteria
 from sage_tui.listing import MessageListModel
-from sage_tui.messages import FolderChunkLoaded, FolderLoadFinished, SearchFailed
+from sage_tui.messages import FolderChunkLoaded, FolderLoadFinished, SearchCounts, SearchFailed
+from sage_tui.saved_searches import SavedSearch
+from sage_tui.screens.name_prompt import NamePrompt
 from sage_tui.text import one_line
 from sage_tui.triage import newest_first_chunks, service_for
+from sage_tui.widgets.folder_tree import FolderTree
 
 if TYPE_CHECKING:
     from sage_tui.screens.main import MainScreen
@@ -46,6 +50,8 @@ class SearchView(_Base):
 
     search: IMAPSearchCriteria | None = None
     search_total: int = 0
+    pending_search: IMAPSearchCriteria | None = None
+    """A saved search waiting for its folder to open."""
 
     def run_search(self, criteria: IMAPSearchCriteria) -> Worker[None] | None:
         """Show the messages of the open folder that match ``criteria``, newest first."""
@@ -113,6 +119,80 @@ class SearchView(_Base):
         self.model.set_filter("")
         self.run_search(criteria)
         return True
+
+    # -- saved searches -----------------------------------------------------------------
+
+    def show_saved_searches(self, counts: dict[str, int | None] | None = None) -> None:
+        searches = self.search_store.load()
+        if self.search_store.problem:
+            self.say(self.search_store.problem, title="Saved searches", severity="warning")
+            self.search_store.problem = None
+        known = counts or {}
+        self.folder_tree.set_searches([(s, known.get(s.name)) for s in searches])
+
+    @work(thread=True, exclusive=True, group="search-counts", exit_on_error=False)
+    def refresh_search_counts(self) -> None:
+        """Count each saved search in its folder (or every folder), off the UI thread."""
+        counts: dict[str, int | None] = {}
+        service = IMAPMailboxService(self.client)
+        for search in self.search_store.load():
+            try:
+                folders = ([f.name for f in service.list_folders(status=False) if f.selectable]
+                           if search.scope == "all" else [search.folder])
+                total = 0
+                for name in folders:
+                    service.select(name, readonly=True)
+                    total += len(service.search(search.criteria))
+                counts[search.name] = total
+            except (IMAPError, ValueError):
+                counts[search.name] = None
+        self.post_message(SearchCounts(counts))
+
+    def on_search_counts(self, event: SearchCounts) -> None:
+        self.show_saved_searches(event.counts)
+
+    def action_save_search(self) -> None:
+        """Name the search on screen and keep it under "Searches" in the folder tree."""
+        if self.search is None:
+            self.say("Run a search first (/ or s), then save it with w.", timeout=4)
+            return
+        query, folder = self.search.to_query(), self.folder
+
+        def named(name: str | None) -> None:
+            if not name:
+                return
+            self.search_store.put(SavedSearch(name, query, "folder", folder))
+            self.say(f"Saved search {name!r}: {query}", timeout=4)
+            self.show_saved_searches()
+            self.refresh_search_counts()
+
+        self.app.push_screen(NamePrompt("Name this search:"), named)
+
+    def on_folder_tree_search_chosen(self, event: FolderTree.SearchChosen) -> None:
+        search = event.search
+        try:
+            criteria = search.criteria
+        except ValueError as error:
+            self.say(str(error), title=f"Saved search {search.name!r} is broken",
+                     severity="error")
+            return
+        if search.scope == "all":
+            self.say("This search covers every folder: open a folder to see its matches; "
+                     "the count shows the total.", timeout=6)
+            return
+        if search.folder != self.folder or self.info is None:
+            self.pending_search = criteria
+            self.open_folder(search.folder)
+        else:
+            self.run_search(criteria)
+        self.message_list.focus()
+
+    def on_folder_tree_search_delete_requested(
+        self, event: FolderTree.SearchDeleteRequested
+    ) -> None:
+        self.search_store.delete(event.search.name)
+        self.say(f"Deleted saved search {event.search.name!r}.", timeout=4)
+        self.show_saved_searches()
 
     def search_title(self) -> str:
         assert self.search is not None
