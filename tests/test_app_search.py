@@ -140,3 +140,20 @@ async def test_the_builder_with_keys_only(dovecot, imap_user):
         await pilot.press("s")  # the builder opens on the search being shown
         await pilot.pause()
         assert str(app.screen.criteria) == 'OR SUBJECT "weekly" SUBJECT "lunch"'
+
+
+async def test_new_mail_while_a_search_view_is_open_joins_the_results(dovecot, imap_user):
+    import asyncio
+
+    seed(dovecot, imap_user, [make_message(1, subject="invoice 1"), make_message(2, subject="x")])
+    app = make_app(plain_config(dovecot.host, dovecot.port, imap_user), watch=True)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await opened(pilot)
+        await pilot.press("slash", *"subject:invoice", "enter")
+        await settle(pilot, lambda: screen.search is not None and screen.loaded)
+        assert screen.model.uids == [1]
+        await asyncio.sleep(0.5)  # the watcher is in IDLE on its own connection
+        seed(dovecot, imap_user, [make_message(3, subject="invoice 2"),
+                                  make_message(4, subject="y")])
+        await settle(pilot, lambda: screen.loaded and len(screen.model) == 2, timeout=20)
+        assert screen.model.uids == [3, 1] and screen.search_total == 2

@@ -211,3 +211,15 @@ def test_uidvalidity_change_stops_work_on_stale_uids(dovecot, imap_user, mailbox
         mailbox.mark_seen(1)
     info = mailbox.select("INBOX")  # reloading accepts the new value
     mailbox.mark_seen(mailbox.search())
+
+
+def test_a_fresh_search_sees_mail_that_arrived_since_the_last_command(dovecot, imap_user,
+                                                                       mailbox):
+    seed(dovecot, imap_user, [make_message(1)])
+    mailbox.select("INBOX")
+    assert mailbox.search() == [1]
+    seed(dovecot, imap_user, [make_message(2)])  # another client delivers
+    assert mailbox.search(fresh=True) == [1, 2]
+    assert mailbox.uids_after(1) == []  # already announced by the fresh search: nothing newer
+    seed(dovecot, imap_user, [make_message(3)])
+    assert mailbox.uids_after(2) == [3]

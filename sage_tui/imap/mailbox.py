@@ -173,13 +173,21 @@ class IMAPMailboxService:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def search(self, criteria: IMAPSearchCriteria | None = None) -> list[int]:
-        """UIDs in the current folder matching ``criteria`` (all when None), ascending."""
+    def search(
+        self, criteria: IMAPSearchCriteria | None = None, *, fresh: bool = False
+    ) -> list[int]:
+        """UIDs in the current folder matching ``criteria`` (all when None), ascending.
+
+        ``fresh=True`` sends a NOOP first: a server searches only the messages it has already
+        announced to the connection, so mail that arrived since its last command would be
+        missed (what a search the user just asked for must not do).
+        """
         wire_args = (criteria or IMAPSearchCriteria()).to_wire()
         return self._run(
             f"searching {self.current_folder}",
             lambda conn: wire.search(conn.raw, wire_args),
             kind=IMAPSearchError,
+            fresh=fresh,
         )
 
     def uids_after(self, uid: int) -> list[int]:

@@ -299,7 +299,7 @@ class BuilderScreen(ModalScreen[IMAPSearchCriteria | None]):
     @work(thread=True, exclusive=True, group="builder-count", exit_on_error=False)
     def _count(self, token: int, criteria: IMAPSearchCriteria) -> None:
         try:
-            found = len(service_for(self.client, self.info).search(criteria))
+            found = len(service_for(self.client, self.info).search(criteria, fresh=True))
         except IMAPError as error:
             self.post_message(CountReady(token, None, str(error)))
             return

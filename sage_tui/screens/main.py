@@ -430,7 +430,7 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         service = service_for(self.client, info)
         new_uids = service.uids_after(max_uid)
         new_rows = service.fetch(new_uids) if new_uids else []
-        present = set(service.search())
+        present = set(service.search(fresh=True))
         flags = {row.uid: row.flags for row in service.fetch(visible, fields=["FLAGS"])
                  } if visible else {}
         self.post_message(FolderSynced(generation, new_rows, present, flags))

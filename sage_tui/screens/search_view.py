@@ -77,7 +77,7 @@ class SearchView(_Base):
         worker = get_current_worker()
         service = service_for(self.client, info)
         try:
-            uids = service.search(criteria)[::-1]  # newest first
+            uids = service.search(criteria, fresh=True)[::-1]  # newest first
             for rows, done in newest_first_chunks(service, uids, RESULT_CHUNK):
                 if worker.is_cancelled:
                     return
@@ -142,7 +142,7 @@ class SearchView(_Base):
                 total = 0
                 for name in folders:
                     service.select(name, readonly=True)
-                    total += len(service.search(search.criteria))
+                    total += len(service.search(search.criteria, fresh=True))
                 counts[search.name] = total
             except (IMAPError, ValueError):
                 counts[search.name] = None
