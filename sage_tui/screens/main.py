@@ -141,8 +141,8 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
                 yield Static(id="list-title")
                 yield Static(id="banner")
                 yield MessageList(self.model, id="messages")
-                yield Input(placeholder="filter by subject or sender; enter keeps, esc clears",
-                            id="filter")
+                yield Input(placeholder="words narrow the list · enter searches the server "
+                            "(from:ana since:2024-01-01 -flagged) · esc clears", id="filter")
             yield Reader(id="reader")
         yield Footer()
 
