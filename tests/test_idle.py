@@ -103,3 +103,19 @@ def test_idle_is_reissued_before_the_server_may_drop_it(dovecot, imap_user):
         deliver(dovecot, imap_user, 1)  # the renewed IDLE still reports mail
         assert wait_until(lambda: changes)
     assert not errors
+
+
+def test_mail_that_arrived_before_the_watcher_started_is_reported(dovecot, imap_user):
+    """The app lists the folder, then the watcher selects it: a message in between counts."""
+    raw_config = plain_config(dovecot.host, dovecot.port, imap_user)
+    deliver(dovecot, imap_user, 1)
+    listed = (1, 2)  # what the app saw: EXISTS 1, UIDNEXT 2
+    deliver(dovecot, imap_user, 2)  # arrives before the watcher's SELECT
+    watcher = FolderWatcher(raw_config, "INBOX", known=listed)
+    with watching(watcher) as (changes, errors):
+        assert wait_until(lambda: changes)
+    assert changes[0].reason == "start" and not errors
+    quiet = FolderWatcher(raw_config, "INBOX", known=(2, 3))  # up to date: nothing to say
+    with watching(quiet) as (changes, errors):
+        time.sleep(0.3)
+    assert changes == [] and not errors

@@ -29,7 +29,8 @@ class FolderChange:
 
     Attributes:
         folder: The watched folder.
-        reason: "idle" (the server told us), "poll" (NOOP found something) or "reconnect".
+        reason: "idle" (the server told us), "poll" (NOOP found something), "reconnect", or
+            "start" (the folder changed between the caller's listing and the watcher's SELECT).
         responses: How many untagged responses came in.
     """
 
@@ -60,6 +61,7 @@ class FolderWatcher:
         renew_after: float = IDLE_RENEW_SECONDS,
         use_idle: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        known: tuple[int, int | None] | None = None,
     ) -> None:
         self.config = config
         self.folder = folder
@@ -68,6 +70,9 @@ class FolderWatcher:
         self.renew_after = renew_after
         self.use_idle = use_idle
         self._clock = clock
+        self.known = known
+        """(EXISTS, UIDNEXT) the caller listed the folder with: mail that arrived before the
+        watcher's own SELECT would otherwise never be reported."""
         self.mode: str | None = None
         """"idle" or "poll" once connected: what the status line can show."""
         self.renewals = 0
@@ -85,9 +90,13 @@ class FolderWatcher:
             conn: Connection | None = None
             try:
                 conn = Connection.open(self.config, clock=self._clock)
-                conn.raw.select_folder(self.folder, readonly=True)
+                selected = conn.raw.select_folder(self.folder, readonly=True)
                 if not first:
                     on_change(FolderChange(self.folder, "reconnect"))
+                elif self.known is not None and self.known != (
+                    selected.get(b"EXISTS"), selected.get(b"UIDNEXT")
+                ):
+                    on_change(FolderChange(self.folder, "start"))
                 first, failures = False, 0
                 if self.use_idle and conn.has("IDLE"):
                     self.mode = "idle"

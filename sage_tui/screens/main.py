@@ -404,7 +404,10 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
 
     @work(thread=True, group="watch", exit_on_error=False)
     def _watch(self, folder: str, generation: int, stop: threading.Event) -> None:
-        watcher = FolderWatcher(self.client.config, folder, poll_interval=self.poll_interval)
+        info = self.info
+        known = (info.exists, info.uidnext) if info is not None and info.name == folder else None
+        watcher = FolderWatcher(self.client.config, folder, poll_interval=self.poll_interval,
+                                known=known)
 
         def changed(change: FolderChange) -> None:
             self.post_message(FolderChanged(generation, change))
