@@ -64,6 +64,8 @@ class MessageLoaded(Message):
 
     generation: int
     message: MailMessage
+    key: int | None = None
+    """The row it was opened from (its view key; the UID in a folder view)."""
 
 
 @dataclass
@@ -80,6 +82,8 @@ class MovesDone(Message):
     action: str
     rows: list[MessageSummary]
     result: MoveResult | None
+    batch: int = 0
+    """Moves of one key press share a batch (a search across folders moves per folder)."""
 
 
 @dataclass
@@ -167,3 +171,15 @@ class SearchCounts(Message):
     """Match counts of the saved searches (None where counting failed)."""
 
     counts: dict[str, int | None]
+
+
+@dataclass
+class CrossFolderFound(Message):
+    """A search across folders knows where its matches are; their rows follow in chunks."""
+
+    generation: int
+    infos: list[SelectInfo]
+    """The folders with matches, in the order their rows are keyed (``Places``)."""
+    total: int
+    skipped: list[str]
+    """Folders that could not be searched (gone, or not selectable), by name."""

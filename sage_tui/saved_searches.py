@@ -84,12 +84,18 @@ class SearchStore:
             Path(temp).unlink(missing_ok=True)
             raise
 
-    def put(self, search: SavedSearch) -> list[SavedSearch]:
-        """Add ``search``, replacing one with the same name; returns the new list."""
+    def put(self, search: SavedSearch, *, replacing: str | None = None) -> list[SavedSearch]:
+        """Add ``search``, replacing one with the same name (or the one named ``replacing``,
+        when an edit renamed it, in its place); returns the new list."""
         search.validate()
-        searches = [s for s in self.load() if s.name != search.name] + [search]
-        self.save(searches)
-        return searches
+        searches = self.load()
+        old = {search.name, replacing or search.name}
+        places = [i for i, s in enumerate(searches) if s.name in old]
+        kept = [s for s in searches if s.name not in old]
+        at = places[0] if places else len(kept)
+        kept.insert(min(at, len(kept)), search)
+        self.save(kept)
+        return kept
 
     def delete(self, name: str) -> list[SavedSearch]:
         searches = [s for s in self.load() if s.name != name]

@@ -27,6 +27,8 @@ class UndoRecord:
     action: str
     result: MoveResult
     rows: tuple[MessageSummary, ...]
+    batch: int = 0
+    """Records of one key press share a batch number (0: alone), and are undone together."""
 
 
 def service_for(client: IMAPClient, info: SelectInfo | None) -> IMAPMailboxService:

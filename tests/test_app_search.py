@@ -134,6 +134,13 @@ async def test_the_builder_with_keys_only(dovecot, imap_user):
         await pilot.press("ctrl+n", *"lunch", "ctrl+o")  # any of: weekly OR lunch
         await pilot.pause()
         assert str(builder.criteria) == 'OR SUBJECT "weekly" SUBJECT "lunch"'
+        await pilot.press("ctrl+t")  # the group as a whole negated, then back
+        await pilot.pause()
+        assert str(builder.criteria) == 'NOT OR SUBJECT "weekly" SUBJECT "lunch"'
+        assert "NOT ANY of:" in str(builder.query_one(".builder-group").render())
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert str(builder.criteria) == 'OR SUBJECT "weekly" SUBJECT "lunch"'
         await pilot.press("enter")
         await settle(pilot, lambda: screen.search is not None and screen.loaded)
         assert sorted(screen.model.uids) == [1, 2, 3]

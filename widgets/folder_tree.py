@@ -54,6 +54,7 @@ class FolderTree(Tree[Folder]):
         Binding("k", "cursor_up", "Up", show=False, id="folders.up"),
         Binding("x", "delete_search", "Delete saved search", show=False,
                 id="folders.delete_search"),
+        Binding("e", "edit_search", "Edit saved search", show=False, id="folders.edit_search"),
     ]
 
     DEFAULT_CSS = """
@@ -69,6 +70,13 @@ class FolderTree(Tree[Folder]):
 
     class SearchDeleteRequested(Message):
         """The user asked to delete a saved search (``x`` on its node)."""
+
+        def __init__(self, search: SavedSearch) -> None:
+            super().__init__()
+            self.search = search
+
+    class SearchEditRequested(Message):
+        """The user asked to edit a saved search (``e`` on its node)."""
 
         def __init__(self, search: SavedSearch) -> None:
             super().__init__()
@@ -184,3 +192,8 @@ class FolderTree(Tree[Folder]):
         node = self.cursor_node
         if node is not None and isinstance(node.data, SavedSearch):
             self.post_message(self.SearchDeleteRequested(node.data))
+
+    def action_edit_search(self) -> None:
+        node = self.cursor_node
+        if node is not None and isinstance(node.data, SavedSearch):
+            self.post_message(self.SearchEditRequested(node.data))

@@ -8,6 +8,7 @@ and control characters in headers are shown, never obeyed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from rich.cells import cell_len, set_cell_size
@@ -27,6 +28,7 @@ from sage_tui.text import one_line
 DATE_WIDTH = 10
 SIZE_WIDTH = 6
 MARKS_WIDTH = 5
+FOLDER_WIDTH = 12
 
 
 def human_size(size: int | None) -> str:
@@ -120,6 +122,8 @@ class MessageList(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.model = model or MessageListModel()
         self.empty_text = "No messages"
+        self.folder_of: Callable[[int], str] | None = None
+        """Set in a view across folders: the folder of a row, shown in a column of its own."""
         self._last_highlighted: int | None = -1
 
     # -- model changes ------------------------------------------------------------------------
@@ -165,7 +169,9 @@ class MessageList(ScrollView, can_focus=True):
         # column shrinks.
         size_width = SIZE_WIDTH if width >= 80 else 0
         sender_width = max(8, min(22, width // 5))
+        folder_width = FOLDER_WIDTH if self.folder_of is not None else 0
         fixed = MARKS_WIDTH + DATE_WIDTH + sender_width + size_width + 3 + (1 if size_width else 0)
+        fixed += folder_width + 1 if folder_width else 0
         subject_width = max(0, width - fixed)
         size = human_size(row.size) if size_width else ""
         parts = [
@@ -175,8 +181,10 @@ class MessageList(ScrollView, can_focus=True):
             " ",
             set_cell_size(one_line(sender_name(row)), sender_width),
             " ",
-            _ellipsize(self._subject(row), subject_width),
         ]
+        if self.folder_of is not None:
+            parts += [_ellipsize(one_line(self.folder_of(row.uid)), folder_width), " "]
+        parts.append(_ellipsize(self._subject(row), subject_width))
         if size_width:
             parts += [" ", " " * max(0, size_width - cell_len(size)) + size]
         text = set_cell_size("".join(parts), width)

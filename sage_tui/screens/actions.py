@@ -8,6 +8,7 @@ did (message handlers are found by name, which works for a mixin; ``@on`` would 
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -15,7 +16,7 @@ from textual.worker import Worker
 
 from sage_tui.imap.errors import IMAPError
 from sage_tui.imap.mailbox import MOVE_CHUNK
-from sage_tui.imap.models import MessageSummary, SelectInfo
+from sage_tui.imap.models import MessageSummary
 from sage_tui.messages import (
     FlagsFailed,
     MoveProgress,
@@ -24,6 +25,7 @@ from sage_tui.messages import (
     UndoDone,
     UndoFailed,
 )
+from sage_tui.places import Group
 from sage_tui.screens.move_picker import MovePicker
 from sage_tui.text import one_line
 from sage_tui.triage import UndoRecord, move_messages, service_for, still_in_folder, undo_move
@@ -37,6 +39,8 @@ else:
 
 PROGRESS_WORDS = {"archive": "archiving", "delete": "deleting", "move": "moving"}
 ACTION_WORDS = {"archive": "Archived", "delete": "Moved to Trash", "move": "Moved"}
+_BATCHES = itertools.count(1)
+"""Numbers the moves of one key press, so that one undo takes back all of its folders."""
 
 
 def plural(count: int, word: str) -> str:
@@ -65,44 +69,68 @@ class TriageActions(_Base):
 
         self.app.push_screen(
             MovePicker(self.folder_tree.folders, f"Move {plural(count, 'message')} to…",
-                       exclude=self.folder),
+                       exclude=None if self.places is not None else self.folder),
             chosen,
         )
 
     def _move(self, action: str, destination: str | None) -> Worker[None] | None:
-        if self.info is None:
+        if not self.can_act():
             self.say("The folder is still opening; try again in a moment.", timeout=3)
             return None
-        uids = self.model.targets()
-        if not uids:
+        keys = self.model.targets()
+        if not keys:
             return None
-        rows = self.model.remove(uids)
+        groups = self.groups_for(keys)
+        # Messages already where they are going stay put (a search across folders lists the
+        # Archive too): moving them would only give them new UIDs.
+        staying = destination or self.role_folder(action)
+        groups = [g for g in groups if g.folder != staying]
+        if not groups:
+            self.say(f"Already in {one_line(staying or '')}.", timeout=3)
+            return None
+        rows = {row.uid: row for row in self.model.remove([k for g in groups for k in g.keys])}
         self.message_list.rows_changed()
         self._update_title()
-        unseen = sum(1 for row in rows if not row.seen)
-        self.folder_tree.adjust_unseen(self.folder, -unseen, -len(rows))
-        if destination:
-            self.folder_tree.adjust_unseen(destination, unseen, len(rows))
-        return self._run_move(action, destination, rows, self.info, self.generation,
-                              self._order.ticket())
+        parts: list[tuple[Group, list[MessageSummary]]] = []
+        for group in groups:
+            taken = [rows[key] for key in group.keys if key in rows]
+            unseen = sum(1 for row in taken if not row.seen)
+            self.folder_tree.adjust_unseen(group.folder, -unseen, -len(taken))
+            if destination:
+                self.folder_tree.adjust_unseen(destination, unseen, len(taken))
+            parts.append((group, taken))
+        return self._run_move(action, destination, parts, self.generation, self._order.ticket())
+
+    def role_folder(self, action: str) -> str | None:
+        """The folder ``archive`` or ``delete`` moves to, as the folder tree knows it."""
+        role = {"archive": "archive", "delete": "trash"}.get(action)
+        if role is None:
+            return None
+        return next((f.name for f in self.folder_tree.folders if f.role == role), None)
 
     @work(thread=True, group="actions", exit_on_error=False)
-    def _run_move(self, action: str, destination: str | None, rows: list[MessageSummary],
-                  info: SelectInfo, generation: int, ticket: int) -> None:
-        uids = [row.uid for row in rows]
-        service = service_for(self.client, info)
+    def _run_move(self, action: str, destination: str | None,
+                  parts: list[tuple[Group, list[MessageSummary]]], generation: int,
+                  ticket: int) -> None:
+        batch = next(_BATCHES)
         with self._order.turn(ticket):
             def progress(done: int, total: int) -> None:
                 if total > MOVE_CHUNK:  # more than one server command: worth a progress line
                     self.post_message(MoveProgress(action, done, total))
 
-            try:
-                result = move_messages(service, action, uids, destination, progress)
-            except IMAPError as error:
-                here = still_in_folder(service, uids, error)
-                self.post_message(MovesFailed(action, generation, rows, here, error))
-                return
-        self.post_message(MovesDone(action, rows, result))
+            # One folder at a time, each under the UIDVALIDITY its rows were listed with; a
+            # failure in one folder leaves the others' moves standing (and undoable).
+            for group, rows in parts:
+                service = service_for(self.client, group.info)
+                try:
+                    result = move_messages(service, action, group.uids, destination, progress)
+                except IMAPError as error:
+                    here = still_in_folder(service, group.uids, error)
+                    keys = {key for key, uid in zip(group.keys, group.uids, strict=True)
+                            if uid in here}
+                    self.post_message(MovesFailed(action, generation, rows, keys, error))
+                    continue
+                self.post_message(MovesDone(action, rows, result, batch))
 
     def on_move_progress(self, event: MoveProgress) -> None:
         done = event.done < event.total
@@ -117,7 +145,8 @@ class TriageActions(_Base):
         if event.result is None:
             self.say(f"Deleted {plural(count, 'message')} for good.", timeout=4)
         else:
-            self.undo_stack.append(UndoRecord(event.action, event.result, tuple(event.rows)))
+            self.undo_stack.append(UndoRecord(event.action, event.result, tuple(event.rows),
+                                              event.batch))
             words = ACTION_WORDS.get(event.action, "Moved")
             self.say(f"{words}: {plural(count, 'message')} → "
                      f"{one_line(event.result.destination)}  (u undoes)", timeout=4)
@@ -146,21 +175,28 @@ class TriageActions(_Base):
         if not self.undo_stack:
             self.say("Nothing to undo.", timeout=3)
             return None
-        record = self.undo_stack.pop()
-        return self._run_undo(record, self._order.ticket())
+        records = [self.undo_stack.pop()]
+        # One key press moved messages of several folders: one undo brings them all back.
+        while (records[0].batch and self.undo_stack
+               and self.undo_stack[-1].batch == records[0].batch):
+            records.append(self.undo_stack.pop())
+        return self._run_undo(records, self._order.ticket())
 
     @work(thread=True, group="actions", exit_on_error=False)
-    def _run_undo(self, record: UndoRecord, ticket: int) -> None:
+    def _run_undo(self, records: list[UndoRecord], ticket: int) -> None:
         with self._order.turn(ticket):
-            try:
-                back, rows = undo_move(self.client, record)
-            except IMAPError as error:
-                self.post_message(UndoFailed(error))
-                return
-        self.post_message(UndoDone(back.destination, rows, back.count))
+            for record in records:
+                try:
+                    back, rows = undo_move(self.client, record)
+                except IMAPError as error:
+                    self.post_message(UndoFailed(error))
+                    continue
+                self.post_message(UndoDone(back.destination, rows, back.count))
 
     def on_undo_done(self, event: UndoDone) -> None:
-        if event.folder == self.folder and event.rows:
+        if self.places is not None and self.search is not None:
+            self.run_search_everywhere(self.search)  # the messages have new UIDs back home
+        elif event.folder == self.folder and event.rows:
             self.model.add(event.rows)
             index = self.model.index_of(max(row.uid for row in event.rows))
             if index is not None:
@@ -191,31 +227,34 @@ class TriageActions(_Base):
         return self._change_flags([r.uid for r in rows], "\\Flagged",
                                   add=not all(r.flagged for r in rows))
 
-    def _change_flags(self, uids: list[int], flag: str, *, add: bool) -> Worker[None] | None:
-        if self.info is None:
+    def _change_flags(self, keys: list[int], flag: str, *, add: bool) -> Worker[None] | None:
+        if not self.can_act():
             return None
-        before = self.model.set_flags(uids, add=[flag] if add else [],
+        groups = self.groups_for(keys)
+        before = self.model.set_flags(keys, add=[flag] if add else [],
                                       remove=[] if add else [flag])
         if flag == "\\Seen":
-            changed = sum(1 for flags in before.values() if (flag in flags) != add)
-            self.folder_tree.adjust_unseen(self.folder, -changed if add else changed)
+            for group in groups:
+                changed = sum(1 for key in group.keys
+                              if key in before and (flag in before[key]) != add)
+                self.folder_tree.adjust_unseen(group.folder, -changed if add else changed)
         self.message_list.refresh()
-        return self._run_flags(uids, flag, add, before, self.info, self.generation,
-                               self._order.ticket())
+        return self._run_flags(groups, flag, add, before, self.generation, self._order.ticket())
 
     @work(thread=True, group="actions", exit_on_error=False)
-    def _run_flags(self, uids: list[int], flag: str, add: bool,
-                   before: dict[int, frozenset[str]], info: SelectInfo, generation: int,
-                   ticket: int) -> None:
-        service = service_for(self.client, info)
+    def _run_flags(self, groups: list[Group], flag: str, add: bool,
+                   before: dict[int, frozenset[str]], generation: int, ticket: int) -> None:
         with self._order.turn(ticket):
-            try:
-                if add:
-                    service.add_flags(uids, [flag])
-                else:
-                    service.remove_flags(uids, [flag])
-            except IMAPError as error:
-                self.post_message(FlagsFailed(generation, before, error))
+            for group in groups:
+                service = service_for(self.client, group.info)
+                try:
+                    if add:
+                        service.add_flags(group.uids, [flag])
+                    else:
+                        service.remove_flags(group.uids, [flag])
+                except IMAPError as error:
+                    mine = {key: flags for key, flags in before.items() if key in group.keys}
+                    self.post_message(FlagsFailed(generation, mine, error))
 
     def on_flags_failed(self, event: FlagsFailed) -> None:
         if event.generation == self.generation:

@@ -68,6 +68,7 @@ class BuilderScreen(ModalScreen[IMAPSearchCriteria | None]):
         Binding("ctrl+g", "add_group", "Add group", id="builder.add_group"),
         Binding("ctrl+r", "remove", "Remove row", id="builder.remove"),
         Binding("ctrl+o", "toggle_mode", "All/any", id="builder.mode"),
+        Binding("ctrl+t", "toggle_group_not", "NOT group", id="builder.group_not"),
         Binding("ctrl+l", "last_week", "Last 7 days", id="builder.last_week"),
     ]
 
@@ -77,6 +78,7 @@ class BuilderScreen(ModalScreen[IMAPSearchCriteria | None]):
         width: 110; max-width: 98%; height: 90%; border: thick $primary;
         background: $surface; padding: 0 1;
     }
+    BuilderScreen #builder-help { width: 100%; height: auto; }
     BuilderScreen #builder-rows { height: 1fr; }
     BuilderScreen .builder-line { height: 3; width: 100%; }
     BuilderScreen .builder-indent { width: auto; height: 3; }
@@ -108,7 +110,8 @@ class BuilderScreen(ModalScreen[IMAPSearchCriteria | None]):
         with Vertical():
             folder = self.info.name if self.info else "the folder"
             yield Label(literal_line(f"Search {folder}  ·  ctrl+n row · ctrl+g group · ctrl+o "
-                                     "all/any · ctrl+r remove · ctrl+l last 7 days · enter runs"),
+                                     "all/any · ctrl+t NOT group · ctrl+r remove · ctrl+l last "
+                                     "7 days · enter runs"),
                         id="builder-help")
             yield VerticalScroll(id="builder-rows")
             yield Static(id="builder-preview")
@@ -267,6 +270,15 @@ class BuilderScreen(ModalScreen[IMAPSearchCriteria | None]):
         group = item_at(self.group, path[:-1]) if path else self.group
         assert isinstance(group, Group)
         group.mode = "any" if group.mode == "all" else "all"
+        self._focus_path = path
+        await self._redraw()
+
+    async def action_toggle_group_not(self) -> None:
+        """Negate the group of the focused row as a whole (NOT (a OR b)), not row by row."""
+        path = self._focused_path()
+        group = item_at(self.group, path[:-1]) if path else self.group
+        assert isinstance(group, Group)
+        group.negated = not group.negated
         self._focus_path = path
         await self._redraw()
 

@@ -43,6 +43,7 @@ from sage_tui.messages import (
     MessageLoadFailed,
 )
 from sage_tui.ordering import InOrder
+from sage_tui.places import Group
 from sage_tui.saved_searches import SearchStore
 from sage_tui.screens.actions import TriageActions, plural
 from sage_tui.screens.builder import BuilderScreen
@@ -229,6 +230,10 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         self.folder = name
         self.info = None
         self.search = None
+        self.search_name = None
+        if self.places is not None:
+            self.model.sort = self._folder_sort
+            self.places = None
         self.loaded = False
         sort = self.model.sort
         threaded = self.model.threaded
@@ -242,6 +247,7 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         self._progress = None
         self._reader_uid = None
         message_list = self.message_list
+        message_list.folder_of = None
         message_list.empty_text = f"Loading {one_line(name)}…"
         message_list.set_model(self.model)
         self.reader.show_text("Select a message to read it.")
@@ -346,7 +352,8 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
 
     def _update_title(self) -> None:
         title = Text()
-        title.append_text(literal_line(self.folder or "…", style="bold"))
+        where = "All folders" if self.places is not None else self.folder or "…"
+        title.append_text(literal_line(where, style="bold"))
         if self.search is not None:
             title.append(f"  {self.search_title()}")
         elif self.info is not None:
@@ -420,7 +427,11 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         if event.generation != self.folder_generation or self.info is None:
             return
         if self.search is not None:
-            self.run_search(self.search)  # counts and results stay right as mail arrives
+            # Counts and results stay right as mail arrives.
+            if self.places is not None:
+                self.run_search_everywhere(self.search)
+            else:
+                self.run_search(self.search)
             return
         visible = self.model.uids[:PAGE_SIZE]
         self._sync(self.info, self.generation, self.model.max_uid, visible)
@@ -490,9 +501,11 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         self.read_message(event.uid, mark_seen=True)
 
     def read_message(self, uid: int, *, mark_seen: bool = False) -> Worker[None] | None:
-        """Show message ``uid`` in the reader; ``mark_seen`` as when the user opens it."""
+        """Show message ``uid`` (a view key) in the reader; ``mark_seen`` as when the user
+        opens it."""
         row = self.model.get(uid)
-        if row is None or self.info is None:
+        groups = self.groups_for([uid]) if row is not None else []
+        if row is None or not groups:
             return None
         if mark_seen and not row.seen:
             self._change_flags([uid], "\\Seen", add=True)
@@ -500,21 +513,21 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
             return None
         self._reader_uid = uid
         self.reader.show_text("Loading…")
-        return self._load_message(uid, self.generation, self.info)
+        return self._load_message(uid, groups[0], self.generation)
 
     @work(thread=True, exclusive=True, group="reader", exit_on_error=False)
-    def _load_message(self, uid: int, generation: int, info: SelectInfo) -> None:
+    def _load_message(self, key: int, group: Group, generation: int) -> None:
         try:
-            message = service_for(self.client, info).fetch_message(uid)
+            message = service_for(self.client, group.info).fetch_message(group.uids[0])
         except IMAPError as error:
-            self.post_message(MessageLoadFailed(generation, uid, error))
+            self.post_message(MessageLoadFailed(generation, key, error))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(MessageLoaded(generation, message))
+            self.post_message(MessageLoaded(generation, message, key))
 
     @on(MessageLoaded)
     def _message_loaded(self, event: MessageLoaded) -> None:
-        if event.generation == self.generation and event.message.uid == self._reader_uid:
+        if event.generation == self.generation and event.key == self._reader_uid:
             self.reader.show_message(event.message)
 
     @on(MessageLoadFailed)
