@@ -311,11 +311,11 @@ class SearchView(_Base):
 
     def search_title(self) -> str:
         assert self.search is not None
-        where = "search in all folders" if self.places is not None else "search"
         found = f"{self.search_total:,} found" if self.loaded else "searching…"
         if self.places is not None and self.loaded:
             found += f" in {len(self.places.folders):,} " + (
                 "folder" if len(self.places.folders) == 1 else "folders")
             if self.skipped_folders:
                 found += f" ({len(self.skipped_folders)} could not be searched)"
-        return f"{where}: {one_line(self.search.to_query())}  ·  {found}"
+        # The title starts with "All folders" for a search across folders.
+        return f"search: {one_line(self.search.to_query())}  ·  {found}"
