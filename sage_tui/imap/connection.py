@@ -23,8 +23,9 @@ from imapclient import SocketTimeout
 from imapclient import exceptions as imapclient_errors
 
 from .config import ConnectionConfig
-from .errors import IMAPError, IMAPTLSError
+from .errors import IMAPConnectionError, IMAPError, IMAPTLSError
 from .models import SelectInfo
+from .transport import GuardedIMAPClient
 
 log = logging.getLogger(__name__)
 
@@ -76,23 +77,25 @@ class Connection:
         STARTTLS failures raise and never fall back to plain text.
         """
         context = make_ssl_context(config) if (config.use_ssl or config.starttls) else None
-        raw = imapclient.IMAPClient(
-            config.host,
-            port=config.port,
-            use_uid=True,
-            ssl=config.use_ssl,
-            ssl_context=context,
-            timeout=SocketTimeout(connect=config.timeout, read=config.timeout),
-        )
+        try:
+            raw = GuardedIMAPClient(
+                config.host,
+                port=config.port,
+                use_uid=True,
+                ssl=config.use_ssl,
+                ssl_context=context,
+                timeout=SocketTimeout(connect=config.timeout, read=config.timeout),
+            )
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error as exc:  # a BYE (or garbage) greeting: turned away
+            raise IMAPConnectionError(
+                f"{config.host} turned the connection away: {str(exc).strip()}"
+            ) from exc
         try:
             raw.normalise_times = False  # keep INTERNALDATE timezone-aware
             if config.starttls:
-                if raw._imap.state != "NONAUTH":  # a PREAUTH greeting skips the TLS upgrade
-                    raise IMAPTLSError(
-                        f"{config.host} greeted with PREAUTH before STARTTLS; refusing to continue "
-                        "on an unencrypted connection"
-                    )
-                raw.starttls(context)
+                _upgrade(raw, config, context)
             raw.login(config.username, config.password)
             if raw.has_capability("CONDSTORE"):
                 # SELECT then reports HIGHESTMODSEQ: what a cache needs to resync cheaply.
@@ -177,6 +180,40 @@ class Connection:
             log.debug("logout of connection %s failed: %s", self.id, exc)
             shutdown_quietly(self.raw)
         self.broken = True
+
+
+def _upgrade(
+    raw: imapclient.IMAPClient, config: ConnectionConfig, context: ssl.SSLContext | None
+) -> None:
+    """STARTTLS, or an ``IMAPTLSError``: never a login on the plain connection instead.
+
+    A PREAUTH greeting means the server logged us in before any encryption, so nothing typed
+    next would be protected: refused. A server that does not offer STARTTLS, or answers it
+    with NO/BAD, is refused too (an attacker on the path strips the capability to force plain
+    text). Whatever the server sent before the handshake is forgotten: imaplib reads on a new
+    buffer after the upgrade, and the responses collected so far are dropped here, so bytes
+    injected after the OK (the STARTTLS injection attack) are never taken as encrypted ones.
+    """
+    imap = raw._imap
+    if imap.state != "NONAUTH":  # PREAUTH: already "authenticated", in plain text
+        raise IMAPTLSError(
+            f"{config.host} sent a PREAUTH greeting on a connection that must be upgraded "
+            "with STARTTLS; refusing to continue unencrypted"
+        )
+    if "STARTTLS" not in imap.capabilities:
+        raise IMAPTLSError(
+            f"{config.host} does not offer STARTTLS, so the connection cannot be encrypted; "
+            "nothing was sent. Use implicit TLS (port 993) if the server has it"
+        )
+    try:
+        raw.starttls(context)
+    except (ssl.SSLError, ssl.CertificateError, OSError):
+        raise  # translated with the certificate wording by errors.translate
+    except imaplib.IMAP4.error as exc:
+        raise IMAPTLSError(
+            f"{config.host} refused STARTTLS ({exc}); nothing was sent unencrypted"
+        ) from exc
+    imap.untagged_responses.clear()
 
 
 def _select_info(folder: str, response: dict[bytes, object], readonly: bool) -> SelectInfo:

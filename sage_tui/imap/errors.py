@@ -15,6 +15,8 @@ from collections.abc import Iterable
 
 from imapclient import exceptions as imapclient_errors
 
+from .transport import ResponseRejected
+
 
 class IMAPError(Exception):
     """Base of every engine error.
@@ -51,6 +53,18 @@ class IMAPTLSError(IMAPConnectionError):
     """
 
     title = "Secure connection failed"
+    transient = False
+
+
+class IMAPProtocolError(IMAPConnectionError):
+    """The server sent a response the client cannot or will not read (malformed, far too
+    large, cut short). The connection is discarded.
+
+    Not transient: a server that answers this way once will answer this way again, and
+    retrying only repeats the download.
+    """
+
+    title = "Unreadable server response"
     transient = False
 
 
@@ -153,8 +167,8 @@ def translate(
         error = IMAPAuthenticationError(f"Authentication failed for {what}: {detail}")
     elif isinstance(exc, ssl.SSLCertVerificationError | ssl.CertificateError):
         error = IMAPTLSError(
-            f"The server certificate for {what} could not be verified: {detail}. "
-            "If you trust this server, set ssl_verify = false for the account."
+            f"While {what}, the server's certificate could not be verified: "
+            f"{scrub(certificate_problem(exc), secrets)}. {INSECURE_HINT}"
         )
     elif isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
         error = IMAPConnectionError(f"The connection closed during {what}: {detail}")
@@ -166,6 +180,10 @@ def translate(
         error = IMAPConnectionError(f"The server name could not be resolved for {what}: {detail}")
     elif isinstance(exc, ConnectionRefusedError):
         error = IMAPConnectionError(f"The server refused the connection for {what}")
+    elif _rejected(exc):
+        error = IMAPProtocolError(f"Stopped reading the server's answer to {what}: {detail}")
+    elif isinstance(exc, imapclient_errors.ProtocolError):
+        error = IMAPProtocolError(f"The server's answer to {what} could not be read: {detail}")
     elif isinstance(exc, imaplib.IMAP4.abort | OSError | EOFError):
         error = IMAPConnectionError(f"The connection broke during {what}: {detail}")
     elif isinstance(exc, imapclient_errors.CapabilityError):
@@ -176,6 +194,48 @@ def translate(
         error = IMAPError(f"Unexpected error during {what}: {type(exc).__name__}: {detail}")
     error.__cause__ = exc
     return error
+
+
+def _rejected(exc: BaseException) -> bool:
+    """The transport refused a response (imaplib re-raises it as a plain abort: look inside)."""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if isinstance(seen, ResponseRejected):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+INSECURE_HINT = (
+    "If you trust this server anyway, turn verification off for this account only: "
+    "ssl_verify = false in its configuration, or --insecure on the command line "
+    "(the header then warns that the certificate is not verified)"
+)
+
+_CERT_PROBLEMS = {
+    10: "the certificate has expired",
+    9: "the certificate is not valid yet (check this computer's clock)",
+    18: "the certificate is self-signed, so nothing vouches for the server's identity",
+    19: "the certificate chain ends in a self-signed certificate this computer does not trust",
+    20: "the certificate was issued by an authority this computer does not trust",
+    21: "the certificate was issued by an authority this computer does not trust",
+}
+
+
+def certificate_problem(exc: BaseException) -> str:
+    """What is wrong with a certificate, in words (``verify_message`` alone is jargon)."""
+    code = getattr(exc, "verify_code", None)
+    message = str(getattr(exc, "verify_message", "") or exc)
+    lowered = message.lower()
+    if "mismatch" in lowered or code in (62, 64):
+        name = message.rsplit("valid for", 1)[-1].strip(" '\"") if "valid for" in message else ""
+        where = f" {name}" if name else " this server's name"
+        return f"the certificate is for a different host, not for{where} ({message})"
+    if code in _CERT_PROBLEMS:
+        return f"{_CERT_PROBLEMS[code]} ({message})"
+    return message
 
 
 def _describe(exc: BaseException) -> str:

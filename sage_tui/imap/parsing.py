@@ -17,11 +17,11 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 
-from imapclient.response_parser import parse_fetch_response
 from imapclient.response_types import Address as EnvelopeAddress
 from imapclient.response_types import Envelope
 
 from .models import Address, MessageSummary
+from .salvage import parse_fetch
 
 LIST_HEADERS = (
     "DATE",
@@ -362,8 +362,9 @@ def fast_summaries(data: list[bytes | tuple[bytes, bytes]]) -> list[MessageSumma
                 **fields,  # type: ignore[arg-type]
             )
         )
-    out.sort(key=lambda summary: summary.uid)
-    return out
+    # A server may repeat a message in one response: the last answer wins, one row per UID.
+    return sorted({summary.uid: summary for summary in out}.values(),
+                  key=lambda summary: summary.uid)
 
 
 def summaries(data: list[bytes | tuple[bytes, bytes]]) -> list[MessageSummary]:
@@ -374,7 +375,7 @@ def summaries(data: list[bytes | tuple[bytes, bytes]]) -> list[MessageSummary]:
 
 def general_summaries(data: list[bytes | tuple[bytes, bytes]]) -> list[MessageSummary]:
     """The slow, general path: any FETCH response imapclient can parse, ascending by UID."""
-    parsed = parse_fetch_response(data, False, False)
+    parsed = parse_fetch(data)  # one malformed message does not hide the others
     return sorted(
         (
             summary_from_fetch(item[b"UID"], item)  # type: ignore[arg-type]

@@ -21,7 +21,8 @@ import select
 from collections.abc import Sequence
 
 import imapclient
-from imapclient.response_parser import parse_fetch_response
+
+from .salvage import parse_fetch
 
 FetchData = dict[int, dict[bytes, object]]
 
@@ -66,7 +67,7 @@ def fetch(
     data = fetch_raw(raw, message_set, items, uid=uid, modifiers=modifiers)
     if not data:
         return {}
-    parsed = parse_fetch_response(data, False, False)
+    parsed = parse_fetch(data)  # one malformed message does not hide the others
     if not uid:
         return dict(parsed)
     # Keyed by UID; an unsolicited FETCH (another client's flag change) carries no UID: drop it.
