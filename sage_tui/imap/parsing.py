@@ -71,7 +71,7 @@ def _decode_bytes(chunk: bytes, charset: str | None) -> str:
             continue
         try:
             return chunk.decode(candidate, errors="replace")
-        except LookupError:
+        except (LookupError, ValueError):  # unknown, "undefined", a NUL in the name...
             continue
     return chunk.decode("latin-1")
 
@@ -92,7 +92,8 @@ def parse_header_block(block: bytes) -> dict[str, str]:
         text = block.decode("utf-8")
     except UnicodeDecodeError:
         text = block.decode("latin-1")
-    for line in text.splitlines():
+    # Not splitlines(): it also breaks at NEL, U+2028, VT, FF..., which hostile headers carry.
+    for line in text.split("\n"):
         if not line.strip():
             continue
         if line[0] in " \t" and name is not None:
