@@ -18,6 +18,8 @@ from sage_tui.text import literal, one_line
 from sage_tui.widgets.message_list import human_size
 
 MAX_BODY_CHARS = 500_000
+GONE_NOTE = ("This message was deleted or moved by another client; this is the copy that was "
+             "already loaded.")
 SHOWN_HEADERS = ("From", "To", "Cc", "Date", "Subject")
 
 
@@ -49,11 +51,14 @@ def header_block(message: Message) -> Text:
 
 def attachment_block(message: Message) -> Text:
     block = Text()
-    for attachment in message.attachments:
-        block.append(" @ ", style="bold")
+    for number, attachment in enumerate(message.attachments, start=1):
+        block.append(f"{number:>2} @ ", style="bold")
         block.append_text(literal(one_line(attachment.filename or "(unnamed)")))
-        block.append(f"  {attachment.content_type}, {human_size(attachment.size)}", style="dim")
+        block.append(f"  {one_line(attachment.content_type)}, {human_size(attachment.size)}",
+                     style="dim")
         block.append("\n")
+    if message.attachments:
+        block.append("S saves an attachment · R shows the message source", style="dim")
     return block
 
 
@@ -78,6 +83,7 @@ class Reader(VerticalScroll, can_focus=True):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.message: Message | None = None
+        self._notes: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="reader-headers")
@@ -96,6 +102,14 @@ class Reader(VerticalScroll, can_focus=True):
         self.query_one("#reader-notes", Static).add_class("hidden")
         self.query_one("#reader-attachments", Static).add_class("hidden")
 
+    def mark_gone(self) -> None:
+        """Another client deleted or moved the message on screen: keep it readable, say so."""
+        if self.message is None:
+            return
+        note = self.query_one("#reader-notes", Static)
+        note.update(literal("\n".join([GONE_NOTE, *self._notes])))
+        note.remove_class("hidden")
+
     def show_message(self, message: Message) -> None:
         self.message = message
         text, source = body_text(message)
@@ -103,12 +117,14 @@ class Reader(VerticalScroll, can_focus=True):
         if source == "html":
             notes.append("HTML-only message, shown as text.")
         if message.defects:
-            notes.append("Parts of this message are malformed: " + "; ".join(message.defects[:3]))
+            notes.append("Parts of this message are malformed: " + "; ".join(message.defects[:3])
+                         + (" (R shows the source)" if message.raw else ""))
         if len(text) > MAX_BODY_CHARS:
             text = text[:MAX_BODY_CHARS]
             notes.append("The body is very long; only its beginning is shown.")
         if source == "none" and not message.attachments:
             text = "(this message has no readable text)"
+        self._notes = notes
         self.query_one("#reader-headers", Static).update(header_block(message))
         self.query_one("#reader-body", Static).update(literal(text))
         note = self.query_one("#reader-notes", Static)
