@@ -20,6 +20,9 @@ READY_PREFIX = "sage-tui-demo listening on "
 START_TIMEOUT = 60.0
 
 
+STOP_WAIT_SECONDS = 0.3
+"""How long quitting waits for the demo server to exit before it is sent SIGTERM."""
+
 class DemoProcess:
     """Same surface as ``DemoServer`` (``host``, ``port``, credentials, ``start``/``stop``)."""
 
@@ -63,10 +66,11 @@ class DemoProcess:
         try:
             if child.stdin is not None:
                 child.stdin.close()  # end-of-file: the child stops its server and exits
-            child.wait(timeout=2)
+            child.wait(timeout=STOP_WAIT_SECONDS)
         except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            # Quitting must not wait on a busy demo server: it is told to stop and, being
+            # our child, is reaped by the system once we are gone.
+            child.terminate()
         finally:
             if self._log is not None:
                 self._log.close()

@@ -12,6 +12,7 @@ import contextlib
 import imaplib
 import itertools
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -242,6 +243,19 @@ def _select_info(folder: str, response: dict[bytes, object], readonly: bool) -> 
 
 def _replace_exists(info: SelectInfo, exists: int) -> SelectInfo:
     return replace(info, exists=max(0, exists))
+
+
+def interrupt(raw: imapclient.IMAPClient) -> None:
+    """Wake a thread blocked reading this connection, from another thread (an app quitting).
+
+    Only the socket is shut: ``shutdown()`` would first close imaplib's buffered file, whose
+    lock the reading thread holds, and so wait for the very read it is meant to end. The
+    reader gets an error at once and the connection is discarded as broken by its owner.
+    """
+    sock = getattr(getattr(raw, "_imap", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def shutdown_quietly(raw: imapclient.IMAPClient) -> None:

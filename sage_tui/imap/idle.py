@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from . import wire
 from .config import ConnectionConfig
-from .connection import Connection
+from .connection import Connection, interrupt
 from .errors import IMAPError, translate
 from .retry import RetryPolicy
 
@@ -73,6 +73,12 @@ class FolderWatcher:
         self.known = known
         """(EXISTS, UIDNEXT) the caller listed the folder with: mail that arrived before the
         watcher's own SELECT would otherwise never be reported."""
+        self._conn: Connection | None = None
+        self.finished = threading.Event()
+        """Set when ``run()`` has returned (its connection logged out)."""
+        self.retry_in: float | None = None
+        """Seconds until the next reconnect, set before ``on_error`` is called (None: the
+        failure is permanent and the watcher has stopped)."""
         self.mode: str | None = None
         """"idle" or "poll" once connected: what the status line can show."""
         self.renewals = 0
@@ -83,13 +89,26 @@ class FolderWatcher:
         stop: threading.Event,
         on_error: Callable[[IMAPError], None] | None = None,
     ) -> None:
+        try:
+            self._run(on_change, stop, on_error)
+        finally:
+            self.finished.set()
+
+    def _run(
+        self,
+        on_change: Callable[[FolderChange], None],
+        stop: threading.Event,
+        on_error: Callable[[IMAPError], None] | None,
+    ) -> None:
         policy = RetryPolicy.from_config(self.config)
         failures = 0
         first = True
         while not stop.is_set():
             conn: Connection | None = None
             try:
-                conn = Connection.open(self.config, clock=self._clock)
+                conn = self._conn = Connection.open(self.config, clock=self._clock)
+                if stop.is_set():
+                    return
                 selected = conn.raw.select_folder(self.folder, readonly=True)
                 if not first:
                     on_change(FolderChange(self.folder, "reconnect"))
@@ -105,17 +124,29 @@ class FolderWatcher:
                     self.mode = "poll"
                     self._poll(conn, on_change, stop)
             except Exception as exc:  # the watcher must outlive any failure and say what it was
+                if stop.is_set():
+                    return  # stopped (and perhaps interrupted) on purpose: nothing to report
                 error = translate(exc, what=f"watching {self.folder} for new mail",
                                   secrets=(self.config.password,))
+                failures += 1
+                delay = policy.delay(min(failures, 8))
+                self.retry_in = delay if error.transient else None
                 if on_error is not None:
                     on_error(error)
                 if not error.transient:
                     return
-                failures += 1
-                stop.wait(policy.delay(min(failures, 8)))
+                stop.wait(delay)
             finally:
+                self._conn = None
                 if conn is not None:
                     conn.logout()
+
+    def interrupt(self) -> None:
+        """End a ``run()`` that a stop did not end in time (a server slow to answer DONE):
+        its connection's socket is shut from this thread. Set ``stop`` first."""
+        conn = self._conn
+        if conn is not None:
+            interrupt(conn.raw)
 
     def _idle(
         self, conn: Connection, on_change: Callable[[FolderChange], None], stop: threading.Event
