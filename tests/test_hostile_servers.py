@@ -269,3 +269,29 @@ def test_expunge_and_vanished_in_any_order_keep_the_count_sane(serve):
     service = opened(server)
     info = service.select("INBOX", readonly=True)  # fresh: NOOP on the selected folder
     assert info.exists == 0  # never negative, whatever the server claims
+
+
+# -- folder names imapclient's parser chokes on (real Dovecot) ----------------------------
+
+ODD_FOLDERS = ["x[y", "[a[b]]", "a]b", "[/]", "\\[x]", "[bold red]x[/]", "Ünïcode [ok", 'quo"te']
+
+
+def test_folders_with_brackets_are_listed_with_counts(dovecot, imap_user, raw_imap):
+    """Dovecot sends ``x[y`` as a bare atom; imapclient's lexer takes ``[`` for a section."""
+    from tests.support.engine import plain_config
+
+    raw = raw_imap(imap_user)
+    for name in ODD_FOLDERS:
+        raw.create_folder(name)
+    for i in (1, 2):
+        raw.append("x[y", make_message(i))
+    with pytest.raises(Exception, match="No closing"):  # what broke the folder list before
+        raw.list_folders()
+    service = IMAPMailboxService(IMAPClient(plain_config(dovecot.host, dovecot.port, imap_user)))
+    folders = {folder.name: folder for folder in service.list_folders()}
+    for name in ODD_FOLDERS:
+        assert name in folders, name
+    assert folders["x[y"].messages == 2 and folders["[a[b]]"].messages == 0
+    assert not folders["["].selectable  # the parent Dovecot made for "[/]"
+    service.select("x[y", readonly=True)
+    assert [row.uid for row in service.fetch_newest(10)] == [2, 1]

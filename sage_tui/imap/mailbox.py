@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from email.message import EmailMessage
 
-from . import wire
+from . import salvage, wire
 from .client import IMAPClient
 from .connection import Connection
 from .errors import (
@@ -92,14 +92,14 @@ class IMAPMailboxService:
         def work(conn: Connection) -> list[Folder]:
             listed = [
                 (name, _text(delimiter), frozenset(_text(f) for f in flags))
-                for flags, delimiter, name in conn.raw.list_folders()
+                for flags, delimiter, name in salvage.list_folders(conn.raw)  # odd names too
             ]
             roles = assign_roles(listed)
             folders = []
             for name, delimiter, flags in listed:
                 folder = Folder(name, delimiter, flags, roles.get(name))
                 if status and folder.selectable:
-                    counts = conn.raw.folder_status(name, [b"MESSAGES", b"UNSEEN"])
+                    counts = salvage.folder_status(conn.raw, name, [b"MESSAGES", b"UNSEEN"])
                     folder = Folder(
                         name,
                         delimiter,

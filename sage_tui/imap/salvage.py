@@ -1,6 +1,6 @@
-"""Parse a FETCH response so that one malformed message costs only itself.
+"""Parse what imapclient's response parser chokes on, so that one odd item costs only itself.
 
-imapclient parses a whole FETCH response at once, and one message with an ENVELOPE it cannot
+FETCH: imapclient parses a whole FETCH response at once, and one message with an ENVELOPE it cannot
 read (too few fields, an atom where a list belongs, an address with two parts) raises
 ``IndexError``, ``TypeError`` or ``ProtocolError`` for the whole chunk: two thousand good
 messages would vanish from the list because of one bad one. Here the response is parsed whole
@@ -10,6 +10,10 @@ literals), so it is listed, with whatever its headers say, instead of silently d
 
 A message whose UID cannot be found at all cannot be acted on (every action is by UID); it is
 left out and logged, which is the one loss a broken server can still cause.
+
+LIST and STATUS: imapclient's lexer reads ``[`` as the start of a ``BODY[...]`` section, so one
+folder named ``x[y`` (Dovecot sends it as a bare atom) made the whole folder list fail, and its
+STATUS too. When imapclient cannot parse them, the lines are read here with plain patterns.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ import logging
 import re
 from collections.abc import Sequence
 
+import imapclient
+from imapclient import exceptions as imapclient_errors
+from imapclient.imap_utf7 import decode as decode_utf7
 from imapclient.response_parser import parse_fetch_response
 
 log = logging.getLogger(__name__)
@@ -105,3 +112,73 @@ def _salvage(group: list[bytes | tuple[bytes, bytes]]) -> tuple[int, dict[bytes,
     log.warning("message with UID %s had an unreadable FETCH response; listed with what could "
                 "be read", uid.group(1).decode())
     return sequence, data
+
+
+# -- LIST and STATUS ------------------------------------------------------------------------
+
+FolderEntry = tuple[tuple[bytes, ...], "bytes | None", str]
+
+_LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) (?P<delim>NIL|"(?:[^"\\]|\\.)*") ?(?P<rest>.*)$',
+                        re.DOTALL)
+_UNESCAPE = re.compile(rb"\\(.)")
+_STATUS_ITEMS = re.compile(rb"\(([^()]*)\)\s*$")
+_PARSE_ERRORS = (imapclient_errors.ProtocolError, ValueError, IndexError, TypeError)
+
+
+def list_folders(raw: imapclient.IMAPClient) -> list[FolderEntry]:
+    """``raw.list_folders()``, or the same read leniently when imapclient cannot parse it."""
+    try:
+        return list(raw.list_folders())
+    except _PARSE_ERRORS as exc:
+        log.warning("the folder list did not parse (%s); reading it line by line", exc)
+    typ, data = raw._imap.list('""', "*")
+    raw._checkok("list", typ, data)
+    out: list[FolderEntry] = []
+    for item in data:
+        prefix, literal = item if isinstance(item, tuple) else (item, None)
+        if not isinstance(prefix, bytes):
+            continue
+        match = _LIST_LINE.match(prefix)
+        if match is None:
+            continue
+        flags = tuple(match.group("flags").split())
+        delim = match.group("delim")
+        delimiter = None if delim == b"NIL" else _UNESCAPE.sub(rb"\1", delim[1:-1])
+        rest = match.group("rest").strip()
+        if literal is not None:
+            name_bytes = literal
+        elif rest.startswith(b'"') and rest.endswith(b'"') and len(rest) >= 2:
+            name_bytes = _UNESCAPE.sub(rb"\1", rest[1:-1])
+        else:
+            name_bytes = rest
+        if not name_bytes:
+            continue
+        name = decode_utf7(name_bytes) if raw.folder_encode else name_bytes.decode(
+            "utf-8", "replace")
+        out.append((flags, delimiter, name))
+    return out
+
+
+def folder_status(raw: imapclient.IMAPClient, folder: str, items: list[bytes]
+                  ) -> dict[bytes, int]:
+    """``raw.folder_status(folder, items)``, read leniently when imapclient cannot parse it."""
+    try:
+        return dict(raw.folder_status(folder, items))  # type: ignore[arg-type]
+    except _PARSE_ERRORS as exc:
+        log.warning("STATUS of a folder did not parse (%s); reading it with a pattern", exc)
+    imap = raw._imap
+    wanted = b"(" + b" ".join(items) + b")"
+    typ, data = imap._simple_command("STATUS", raw._normalise_folder(folder), wanted)
+    raw._checkok("status", typ, data)
+    typ, data = imap._untagged_response(typ, data, "STATUS")
+    counts: dict[bytes, int] = {}
+    for line in data:
+        text = b" ".join(line) if isinstance(line, tuple) else line
+        found = _STATUS_ITEMS.search(text or b"")
+        if found is None:
+            continue
+        tokens = found.group(1).split()
+        for key, value in zip(tokens[::2], tokens[1::2], strict=False):
+            if value.isdigit():
+                counts[key.upper()] = int(value)
+    return counts
