@@ -70,3 +70,24 @@ def test_search_builder_with_preview_and_count(snap_compare, demo):
         await wait_for(pilot, lambda: builder.count is not None)
 
     assert snap_compare(demo_app(demo), terminal_size=WIDE, run_before=build)
+
+
+def test_search_builder_marks_invalid_rows_and_sends_nothing(snap_compare, demo):
+    """A date that is not a real day and a size without a number: each row says what is
+    wrong, and the preview says that nothing will be sent."""
+
+    async def build(pilot):
+        await fully_loaded(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        builder = pilot.app.screen
+        await pilot.press(*"Rechnung", "ctrl+n")
+        await pilot.pause()
+        await pilot.press("shift+tab", "shift+tab", "enter", *["down"] * 4, "enter")
+        await pilot.pause()
+        await pilot.press(*"2024-02-30", "ctrl+g")
+        await pilot.pause()
+        await pilot.press("ctrl+t")  # the new group negated as a whole
+        await wait_for(pilot, lambda: builder.criteria is None and len(builder.errors) >= 1)
+
+    assert snap_compare(demo_app(demo), terminal_size=WIDE, run_before=build)
