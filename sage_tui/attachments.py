@@ -27,6 +27,7 @@ _WINDOWS_DEVICES = frozenset(
 )
 _RESERVED = re.compile(r'[<>:"/\\|?*]')
 _SPACES = re.compile(r"\s+")
+_LINE_SPACES = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
 
 
 def safe_filename(name: str, *, fallback: str = FALLBACK_NAME) -> str:
@@ -41,6 +42,7 @@ def safe_filename(name: str, *, fallback: str = FALLBACK_NAME) -> str:
     """
     name = unicodedata.normalize("NFC", name)
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = name.translate(_LINE_SPACES)
     name = "".join(char for char in name if unicodedata.category(char) not in ("Cc", "Cf"))
     name = _RESERVED.sub("_", name)
     name = _SPACES.sub(" ", name).strip()

@@ -130,6 +130,9 @@ class FolderSynced(Message):
     """Every UID the folder holds now: rows not in it were expunged elsewhere."""
     flags: dict[int, frozenset[str]]
     """Current flags of the rows near the top of the list."""
+    asked_up_to: int = 0
+    """The highest UID the list held when the sync began: a row up to it that is not in
+    ``present`` is gone, even the newest one; rows above it arrived later (an undo)."""
 
 
 @dataclass

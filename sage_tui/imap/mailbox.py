@@ -295,7 +295,9 @@ class IMAPMailboxService:
             kind=IMAPMessageError,
         )
         data = response.get(uid)
-        if data is None:
+        # Dovecot answers a message expunged by another client with BODY[] NIL (and
+        # OK [EXPUNGEISSUED]): gone, not an empty message.
+        if data is None or data.get(b"BODY[]") is None:
             raise IMAPMessageError(
                 f"message {uid} no longer exists in {self.current_folder} "
                 "(moved or deleted elsewhere)"

@@ -47,6 +47,7 @@ from sage_tui.places import Group
 from sage_tui.saved_searches import SearchStore
 from sage_tui.screens.actions import TriageActions, plural
 from sage_tui.screens.builder import BuilderScreen
+from sage_tui.screens.reader_actions import ReaderActions
 from sage_tui.screens.search_view import SearchView, looks_like_query
 from sage_tui.text import literal_line, one_line
 from sage_tui.triage import UndoRecord, newest_first_chunks, service_for
@@ -63,7 +64,7 @@ NARROW_WIDTH = 100
 PREVIEW_DELAY = 0.15
 """Seconds the cursor must rest on a message before the reader fetches it (j-j-j is free)."""
 
-class MainScreen(TriageActions, SearchView, Screen[None]):
+class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
     """Folders, messages and the reader, side by side or (narrow) one at a time."""
 
     BINDING_GROUP_TITLE = "Triage"
@@ -78,6 +79,8 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         Binding("s", "search_builder", "Search", id="mail.search"),
         Binding("w", "save_search", "Save search", show=False, id="mail.save_search"),
         Binding("v", "toggle_reader", "Reader", id="view.reader"),
+        Binding("R", "raw_source", "Raw source", show=False, id="reader.raw"),
+        Binding("S", "save_attachment", "Save attachment", show=False, id="reader.save"),
         Binding("ctrl+a", "select_all", "Select all", show=False, id="list.select_all"),
         Binding("t", "toggle_threads", "Threads", show=False, id="list.threads"),
         Binding("o", "cycle_sort", "Sort", show=False, id="list.sort"),
@@ -447,7 +450,7 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         present = set(service.search(fresh=True))
         flags = {row.uid: row.flags for row in service.fetch(visible, fields=["FLAGS"])
                  } if visible else {}
-        self.post_message(FolderSynced(generation, new_rows, present, flags))
+        self.post_message(FolderSynced(generation, new_rows, present, flags, max_uid))
 
     @on(FolderSynced)
     def _synced(self, event: FolderSynced) -> None:
@@ -455,13 +458,16 @@ class MainScreen(TriageActions, SearchView, Screen[None]):
         if event.generation != self.generation:
             return
         present = event.present
-        # Only rows the server was asked about can be missing from its answer: a row above its
-        # highest UID (an undo that landed meanwhile) is newer than this answer, not gone.
-        newest_known = max(present, default=0)
+        # Only rows the server was asked about can be missing from its answer: a row above
+        # what the list held when the sync began (an undo that landed meanwhile) is newer than
+        # this answer, not gone. The newest row itself can be gone (expunged elsewhere).
+        newest_known = max(max(present, default=0), event.asked_up_to)
         gone = [uid for uid in self.model.uids
                 if uid not in present and uid <= newest_known] if self.loaded else []
         if gone:
             self.model.remove(gone)
+            if self._reader_uid in gone:
+                self.reader_message_gone()  # deleted elsewhere while open: say so
         added = self.model.add(event.new_rows)
         for uid, flags in event.flags.items():
             row = self.model.get(uid)

@@ -28,6 +28,7 @@ from sage_tui.screens.raw_source import RawSourceScreen
 from sage_tui.screens.save_attachment import SaveAttachmentScreen, SaveRequest
 from sage_tui.text import one_line
 from sage_tui.triage import service_for
+from sage_tui.widgets.reader import GONE_NOTE
 
 if TYPE_CHECKING:
     from sage_tui.screens.main import MainScreen
@@ -64,6 +65,11 @@ class ReaderActions(_Base):
             self.say("The source of this message is not available.", timeout=3)
             return
         self.app.push_screen(RawSourceScreen(message.subject, message.raw))
+
+    def reader_message_gone(self) -> None:
+        """The message in the reader was expunged by another client (the list lost its row)."""
+        self.reader.mark_gone()
+        self.say(GONE_NOTE, title="Message gone", severity="warning", timeout=6)
 
     def action_save_attachment(self) -> None:
         message = self.reader.message
