@@ -23,6 +23,7 @@ from textual.widgets import Static
 
 from sage_tui.messages import WatchFailed
 from sage_tui.text import literal_line, one_line
+from sage_tui.widgets.account_bar import AccountBar
 
 if TYPE_CHECKING:
     from sage_tui.screens.main import MainScreen
@@ -53,6 +54,8 @@ class ConnectionStatus(_Base):
             return
         self.mark_stale(f"Connection lost: {one_line(str(event.error))}", event.retry_in,
                         "reconnecting")
+        bar = self.query_one(AccountBar)
+        bar.state, bar.detail = "offline", ""
 
     def mark_stale(self, reason: str, retry_in: float | None, what: str) -> None:
         """Keep the rows, dim them, and say why and when the next try is."""
@@ -74,6 +77,7 @@ class ConnectionStatus(_Base):
             return
         self.stale_reason = None
         self._retry_at = None
+        self._connection_ok()
         self.message_list.remove_class("-stale")
         self._update_title()
         self.refresh_status()
