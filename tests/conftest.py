@@ -7,10 +7,13 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import imapclient
+import keyring
 import pytest
 
 from sage_tui.imap import close_all
+from sage_tui.logs import forget_secrets, shutdown_logging
 from tests.support.dovecot import DOVECOT, DovecotServer, DovecotUser
+from tests.support.memory_keyring import MemoryKeyring
 from tests.support.proxy import FaultProxy
 from tests.support.seed import generated_messages, seed_folder
 
@@ -45,6 +48,26 @@ def _private_config_dir(tmp_path_factory, monkeypatch) -> None:
 def _private_cache_dir(tmp_path_factory, monkeypatch) -> None:
     """The header cache starts empty in a fresh directory, never the developer's."""
     monkeypatch.setenv("SAGE_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
+def _private_log_dir(tmp_path_factory, monkeypatch) -> Iterator[None]:
+    """Log files go to a fresh directory, never the developer's; the handler goes afterwards."""
+    monkeypatch.setenv("SAGE_TUI_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
+    yield
+    shutdown_logging()
+    forget_secrets()
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(monkeypatch) -> Iterator[MemoryKeyring]:
+    """Passwords go to an in-memory keyring, never the developer's (subprocesses get none)."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    yield backend
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture(autouse=True)
