@@ -13,9 +13,11 @@ from textual.binding import Binding
 
 from sage_tui.account import Account
 from sage_tui.commands import MailCommands
+from sage_tui.health_feed import HealthFeed
 from sage_tui.imap.client import IMAPClient
-from sage_tui.imap.metrics import EngineEvent, EventKind
-from sage_tui.messages import ConnectionStateChanged
+from sage_tui.imap.metrics import EngineEvent, EventKind, MetricsSnapshot
+from sage_tui.messages import ConnectionStateChanged, EngineReported
+from sage_tui.screens.health import HealthScreen
 from sage_tui.screens.help import HelpScreen
 from sage_tui.screens.main import MainScreen
 from sage_tui.themes import THEMES_DIR
@@ -49,10 +51,12 @@ class SageApp(App[None]):
         self._unsubscribe = self.client.subscribe(self._engine_event)
         self._engine_closed = False
         self.main_screen: MainScreen | None = None
+        self.health_feed = HealthFeed(self, self._read_metrics)
+        """Recent engine events and metrics for the health panel and screen."""
 
     def on_mount(self) -> None:
         screen = MainScreen(self.account, self.client, watch=self.watch_folders,
-                            poll_interval=self.poll_interval)
+                            poll_interval=self.poll_interval, health_feed=self.health_feed)
         self.main_screen = screen
         self.install_screen(screen, "main")
         self.push_screen("main")
@@ -71,6 +75,7 @@ class SageApp(App[None]):
     # -- engine events (called on worker threads: only post_message here) -------------------
 
     def _engine_event(self, event: EngineEvent) -> None:
+        self.post_message(EngineReported(event))
         state = {
             EventKind.CONNECT: "connected",
             EventKind.CONNECT_FAILED: "offline",
@@ -90,6 +95,20 @@ class SageApp(App[None]):
             bar = self.main_screen.query_one(AccountBar)
             bar.state, bar.detail = event.state, event.detail
 
+    def on_engine_reported(self, message: EngineReported) -> None:
+        self.health_feed.add(message.event)  # kept, and shown with the next throttled update
+
+    def _read_metrics(self) -> MetricsSnapshot | None:
+        """The pool's local snapshot (no server traffic); None once the engine is shut."""
+        if self._engine_closed or self.client is None:
+            return None
+        return self.client.get_metrics()
+
+    def action_connection_health(self) -> None:
+        """The full "Connection health" screen."""
+        if self.account is not None and not isinstance(self.screen, HealthScreen):
+            self.push_screen(HealthScreen(self.health_feed, self.account.label))
+
     async def action_quit(self) -> None:
         self.shutdown_engine()
         self.exit()
@@ -99,6 +118,7 @@ class SageApp(App[None]):
         if self._engine_closed:
             return
         self._engine_closed = True
+        self.health_feed.stop()
         if self.main_screen is not None:
             self.main_screen.stop_background()
         self._unsubscribe()

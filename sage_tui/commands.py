@@ -26,6 +26,9 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("view: Fold or unfold threads", "toggle_threads", "One row per thread"),
     ("view: Change the sort order", "cycle_sort", "Arrival, date, sender, subject, size"),
     ("folder: Reload", "reload", "Fetch the open folder and the folder list again"),
+    ("view: Show or hide the health panel", "toggle_health", "Circuit, pool, retries, latency"),
+    ("view: Connection health", "connection_health",
+     "Full screen: circuit, pool, retries, latency, last error and the event log"),
     ("app: Help", "help", "Every key binding"),
 )
 
@@ -42,7 +45,7 @@ class MailCommands(Provider):
             return []
         commands: list[tuple[str, Callable[[], object], str]] = []
         for title, action, words in ACTIONS:
-            target = app if action == "help" else main
+            target = app if action in ("help", "connection_health") else main
             commands.append((title, partial(target.run_action, action), words))
         for folder in main.folder_tree.folders:
             if folder.selectable:

@@ -12,6 +12,7 @@ from textual.message import Message
 
 from .imap.errors import IMAPError
 from .imap.idle import FolderChange
+from .imap.metrics import EngineEvent
 from .imap.models import Folder, MessageSummary, MoveResult, SelectInfo
 from .imap.models import Message as MailMessage
 
@@ -186,3 +187,10 @@ class CrossFolderFound(Message):
     total: int
     skipped: list[str]
     """Folders that could not be searched (gone, or not selectable), by name."""
+
+
+@dataclass
+class EngineReported(Message):
+    """The engine reported an event (retry, reconnect, circuit change...) for the health views."""
+
+    event: EngineEvent

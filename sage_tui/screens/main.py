@@ -24,6 +24,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sage_tui.account import Account
+from sage_tui.health_feed import HealthFeed
 from sage_tui.imap.client import IMAPClient
 from sage_tui.imap.errors import IMAPError
 from sage_tui.imap.idle import FolderChange, FolderWatcher
@@ -53,6 +54,7 @@ from sage_tui.text import literal_line, one_line
 from sage_tui.triage import UndoRecord, newest_first_chunks, service_for
 from sage_tui.widgets.account_bar import AccountBar
 from sage_tui.widgets.folder_tree import FolderTree
+from sage_tui.widgets.health_panel import HealthPanel
 from sage_tui.widgets.message_list import MessageList
 from sage_tui.widgets.reader import Reader
 
@@ -79,6 +81,9 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
         Binding("s", "search_builder", "Search", id="mail.search"),
         Binding("w", "save_search", "Save search", show=False, id="mail.save_search"),
         Binding("v", "toggle_reader", "Reader", id="view.reader"),
+        Binding("h", "toggle_health", "Health panel", show=False, id="view.health"),
+        Binding("H", "app.connection_health", "Connection health", show=False,
+                id="view.health_screen"),
         Binding("R", "raw_source", "Raw source", show=False, id="reader.raw"),
         Binding("S", "save_attachment", "Save attachment", show=False, id="reader.save"),
         Binding("ctrl+a", "select_all", "Select all", show=False, id="list.select_all"),
@@ -110,8 +115,9 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
     """
 
     def __init__(self, account: Account, client: IMAPClient, *, watch: bool = True,
-                 poll_interval: float = 30.0) -> None:
+                 poll_interval: float = 30.0, health_feed: HealthFeed | None = None) -> None:
         super().__init__()
+        self.health_feed = health_feed
         self.account = account
         self.client = client
         self.search_store = SearchStore.for_account(account.label)
@@ -148,6 +154,7 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
                 yield Input(placeholder="words narrow the list · enter searches the server "
                             "(from:ana since:2024-01-01 -flagged) · esc clears", id="filter")
             yield Reader(id="reader")
+        yield HealthPanel(self.health_feed, id="health")  # hidden until h
         yield Footer()
 
     @property
@@ -603,6 +610,10 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
         self.model.set_threaded(not self.model.threaded)
         self.message_list.rows_changed()
         self._update_title()
+
+    def action_toggle_health(self) -> None:
+        """The docked health panel; shown again, it catches up with what happened meanwhile."""
+        self.query_one("#health", HealthPanel).toggle_class("-shown")
 
     def action_toggle_reader(self) -> None:
         if self.narrow:
