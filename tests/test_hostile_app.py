@@ -255,3 +255,21 @@ async def test_raw_source_is_literal_and_bounded(dovecot, hostile_user):
             await pilot.press("escape")
             await settle(pilot, lambda: not isinstance(app.screen, RawSourceScreen))
         assert not unexpected(app)
+
+
+async def test_a_search_error_quoting_markup_is_shown_literally(dovecot, hostile_user):
+    """The error names what was typed; as a border title it was parsed as markup and crashed."""
+    app = make_app(config_of(dovecot, hostile_user))
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await opened(pilot)
+        for query, words in (("since:[/]", "'[/]' is not a date"),
+                             ("larger:[red]x[/red]", "'[red]x[/red]' is not a size")):
+            await pilot.press("slash", *query, "enter")
+            await settle(pilot)
+            box = screen.query_one("#filter")
+            assert box.has_class("-invalid") and app.is_running
+            assert words in box._border_subtitle.plain
+            assert any(words in n.message for n in app._notifications)
+            await pilot.press("escape")
+            await settle(pilot)
+        assert not unexpected(app)

@@ -183,3 +183,28 @@ async def test_the_ui_answers_keys_while_the_server_stalls():
             await until(pilot, lambda: "did not answer in time" in banner_words(screen),
                         timeout=20)
             assert app.is_running and not unexpected(app)
+
+
+async def test_a_broken_fetch_response_still_lists_every_message():
+    """One message's FETCH response is garbage: the folder still shows all three rows."""
+    from tests.support.fake_server import fetch_response
+
+    messages = [make_message(i, subject=f"message {i}") for i in range(1, 4)]
+
+    def broken(session: Session, tag: str, args: str) -> None:
+        items = args.partition(" ")[2]
+        session.send(b"* 1 FETCH (UID 1 FLAGS () X-WEIRD (((( BODY[HEADER.FIELDS (SUBJECT)] "
+                     b"{21}\r\nSubject: broken one\r\n)\r\n")
+        for number in (2, 3):
+            session.send(fetch_response(number, number, messages[number - 1], items))
+        session.reply(tag, "OK Fetch completed")
+
+    with FakeIMAPServer(messages=messages, handlers={"FETCH": broken}) as server:
+        app = make_app(fake_config(server))
+        async with app.run_test(size=(160, 40)) as pilot:
+            screen = main_screen(app)
+            await settle(pilot, lambda: screen.loaded, timeout=20)
+            subjects = sorted(screen.model.row_at(i).subject for i in range(len(screen.model)))
+            assert subjects == ["broken one", "message 2", "message 3"]
+            assert not unexpected(app)
+        assert not server.errors

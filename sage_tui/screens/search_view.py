@@ -30,7 +30,7 @@ from sage_tui.messages import (
 from sage_tui.places import Group, Places, rekey, single_folder_groups
 from sage_tui.saved_searches import SavedSearch
 from sage_tui.screens.search_editor import SearchEditor
-from sage_tui.text import one_line
+from sage_tui.text import literal_line, one_line
 from sage_tui.triage import newest_first_chunks, service_for
 from sage_tui.widgets.folder_tree import FolderTree
 
@@ -208,7 +208,7 @@ class SearchView(_Base):
             criteria = IMAPSearchCriteria.parse(text)
         except ValueError as error:
             box.add_class("-invalid")
-            box.border_subtitle = one_line(str(error))
+            box.border_subtitle = literal_line(str(error))  # quotes the query: never markup
             self.say(str(error), title="Not a valid search", severity="warning", timeout=6)
             return False
         box.remove_class("-invalid")
