@@ -6,21 +6,30 @@ way out: the folder watcher stops, and every pooled connection is logged out.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.theme import Theme
 
 from sage_tui.account import Account
 from sage_tui.commands import MailCommands
 from sage_tui.health_feed import HealthFeed
 from sage_tui.imap.client import IMAPClient
 from sage_tui.imap.metrics import EngineEvent, EventKind, MetricsSnapshot
+from sage_tui.keymap import effective
 from sage_tui.messages import ConnectionStateChanged, EngineReported
+from sage_tui.passwords import PasswordError, resolve_password
 from sage_tui.screens.health import HealthScreen
 from sage_tui.screens.help import HelpScreen
 from sage_tui.screens.main import MainScreen
-from sage_tui.themes import THEMES_DIR
+from sage_tui.screens.setup import SetupResult, SetupScreen
+from sage_tui.settings import AccountSettings, ConfigError, Startup, load_settings, save_theme
+from sage_tui.themes import THEMES, THEMES_DIR
 from sage_tui.widgets.account_bar import AccountBar
 from sage_tui.widgets.folder_tree import FolderTree
 from sage_tui.widgets.message_list import MessageList
@@ -39,38 +48,141 @@ class SageApp(App[None]):
     ]
     COMMANDS = App.COMMANDS | {MailCommands}
 
-    def __init__(self, account: Account, *, watch: bool = True, poll_interval: float = 30.0
-                 ) -> None:
+    def __init__(self, account: Account | None, *, watch: bool = True,
+                 poll_interval: float = 30.0, startup: Startup | None = None) -> None:
+        """``account`` None opens the setup screen first; ``startup`` (the config file's
+        settings) brings the theme, key overrides and accounts, and lets the app remember the
+        theme; without it nothing is written."""
         super().__init__()
-        self.account = account
-        self.client = IMAPClient(account.config)
+        self.startup = startup if startup is not None or account is not None else Startup()
+        self.account: Account | None = None
+        self.client: IMAPClient | None = None
         self.watch_folders = watch
         self.poll_interval = poll_interval
+        for theme in THEMES:
+            self.register_theme(theme)
+        settings = self.startup.settings if self.startup is not None else None
         # Pinned, not read from TEXTUAL_THEME: screenshots and snapshots must not depend on it.
-        self.theme = "textual-dark"
-        self._unsubscribe = self.client.subscribe(self._engine_event)
-        self._engine_closed = False
+        self.theme = settings.theme if settings is not None and settings.theme else "textual-dark"
+        self._saved_theme = self.theme
+        if self.startup is not None and self.startup.keymap:
+            self.set_keymap(dict(self.startup.keymap))
+        self._unsubscribe: Callable[[], None] = lambda: None
+        self._engine_closed = True  # until an account is attached
         self.main_screen: MainScreen | None = None
         self.health_feed = HealthFeed(self, self._read_metrics)
         """Recent engine events and metrics for the health panel and screen."""
+        if account is not None:
+            self._attach(account)
+
+    def _attach(self, account: Account) -> None:
+        """Make ``account`` the app's: a client on its pool, its events, a fresh health feed."""
+        self.account = account
+        self.client = IMAPClient(account.config)
+        self._unsubscribe = self.client.subscribe(self._engine_event)
+        self._engine_closed = False
+        self.health_feed = HealthFeed(self, self._read_metrics)
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.startup is not None and self.startup.problem and self.account is not None:
+            self.notify(f"{self.startup.problem} (the file's settings are not used)",
+                        title="Config file", severity="warning", timeout=20, markup=False)
+        if self.account is None:
+            self.push_screen(self._setup_screen(first_run=True), self._setup_done)
+            return
+        self.push_screen(self._install_main())
+
+    def _install_main(self) -> MainScreen:
+        assert self.account is not None and self.client is not None
         screen = MainScreen(self.account, self.client, watch=self.watch_folders,
                             poll_interval=self.poll_interval, health_feed=self.health_feed)
         self.main_screen = screen
         self.install_screen(screen, "main")
-        self.push_screen("main")
+        return screen
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen([
+        keymap = self.startup.keymap if self.startup is not None else {}
+        self.push_screen(HelpScreen([(title, effective(bindings, keymap)) for title, bindings in [
             ("Triage", list(MainScreen.BINDINGS)),
             ("Message list", list(MessageList.BINDINGS)),
             ("Folders", [*FolderTree.BINDINGS, Binding("enter", "", "Open folder")]),
             ("Reader", list(Reader.BINDINGS)),
             ("App", [*self.BINDINGS, Binding("ctrl+p", "", "Command palette")]),
-        ]))
+        ]]))
+
+    # -- accounts, setup, theme ---------------------------------------------------------------
+
+    async def open_account(self, account: Account, name: str | None = None) -> None:
+        """Show ``account`` on a new main screen; the account open before is shut down first
+        (its watcher stopped, its connections logged out), so two never run side by side."""
+        old = self.main_screen
+        self.shutdown_engine()
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        if old is not None:
+            self.uninstall_screen(old)
+            await old.remove()
+            self.main_screen = None
+        if self.startup is not None:
+            self.startup = replace(self.startup, account_name=name)
+        self._attach(account)
+        await self.push_screen(self._install_main())
+
+    def switch_account(self, name: str) -> None:
+        """Open the config file's account ``name`` (the palette's "account: Open ...")."""
+        settings = self.startup.settings if self.startup is not None else None
+        if settings is None or name not in settings.account_names:
+            return
+        self._open_configured(settings.account(name))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def _open_configured(self, settings: AccountSettings) -> None:
+        """Find the password off the UI thread (a password_command may take a while)."""
+        try:
+            password = resolve_password(settings)
+        except PasswordError as error:
+            self.call_from_thread(self.notify, str(error), title="Cannot open the account",
+                                  severity="error", timeout=20, markup=False)
+            return
+        self.call_from_thread(self.open_account, settings.account(password.value), settings.name)
+
+    def action_add_account(self) -> None:
+        """The setup form over the running app; Save opens the new account."""
+        if not isinstance(self.screen, SetupScreen):
+            self.push_screen(self._setup_screen(first_run=False), self._setup_done)
+
+    def _setup_screen(self, *, first_run: bool) -> SetupScreen:
+        startup = self.startup or Startup()
+        names = startup.settings.account_names if startup.settings is not None else ()
+        return SetupScreen(startup, first_run=first_run, taken_names=names)
+
+    def _setup_done(self, result: SetupResult | None) -> None:
+        if result is None:
+            return
+        if self.startup is not None and self.startup.writable:
+            # On failure the switcher keeps the accounts it knew; the new one opens anyway.
+            with contextlib.suppress(ConfigError, OSError):
+                self.startup = replace(self.startup, settings=load_settings(self.startup.path))
+        for note in result.notes:
+            self.notify(note, title="Note", severity="warning", timeout=20, markup=False)
+        self.call_later(self.open_account, result.account.account(result.password),
+                        result.account.name)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        """Keep the theme chosen in the palette in config.toml for the next start."""
+        startup = self.startup
+        if startup is None or not startup.writable or theme.name == self._saved_theme:
+            return
+        try:
+            save_theme(startup.path, theme.name)
+        except (ConfigError, OSError) as error:
+            self.notify(f"The theme could not be remembered: {error}", severity="warning",
+                        markup=False)
+            return
+        self._saved_theme = theme.name
 
     # -- engine events (called on worker threads: only post_message here) -------------------
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from sage_tui.text import literal_line
+
+if TYPE_CHECKING:
+    from sage_tui.app import SageApp
 
 ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("mail: Archive", "archive", "Move the selection (or current message) to Archive"),
@@ -51,6 +55,7 @@ class MailCommands(Provider):
             if folder.selectable:
                 commands.append((f"folder: Open {folder.name}",
                                  partial(main.open_folder, folder.name), "Open this folder"))
+        commands.extend(account_commands(app))
         return commands
 
     async def discover(self) -> Hits:
@@ -63,3 +68,19 @@ class MailCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, literal_line(title), callback, text=title, help=words)
+
+
+def account_commands(app: SageApp) -> list[tuple[str, Callable[[], object], str]]:
+    """"account: Open NAME" for the config file's other accounts, and "Add an account"."""
+    if app.startup is None:
+        return []  # run from flags: there is no config file to switch within
+    settings = app.startup.settings
+    names = settings.account_names if settings is not None else ()
+    commands: list[tuple[str, Callable[[], object], str]] = [
+        (f"account: Open {name}", partial(app.switch_account, name),
+         "Close this account and open that one")
+        for name in names if name != app.startup.account_name
+    ]
+    commands.append(("account: Add an account…", app.action_add_account,
+                     "Server, login and password; saved to config.toml and the keyring"))
+    return commands
