@@ -11,6 +11,7 @@ import keyring
 import pytest
 
 from sage_tui.imap import close_all
+from sage_tui.logs import forget_secrets, shutdown_logging
 from tests.support.dovecot import DOVECOT, DovecotServer, DovecotUser
 from tests.support.memory_keyring import MemoryKeyring
 from tests.support.proxy import FaultProxy
@@ -47,6 +48,15 @@ def _private_config_dir(tmp_path_factory, monkeypatch) -> None:
 def _private_cache_dir(tmp_path_factory, monkeypatch) -> None:
     """The header cache starts empty in a fresh directory, never the developer's."""
     monkeypatch.setenv("SAGE_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
+def _private_log_dir(tmp_path_factory, monkeypatch) -> Iterator[None]:
+    """Log files go to a fresh directory, never the developer's; the handler goes afterwards."""
+    monkeypatch.setenv("SAGE_TUI_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
+    yield
+    shutdown_logging()
+    forget_secrets()
 
 
 @pytest.fixture(autouse=True)

@@ -160,7 +160,12 @@ class Metrics:
         )
 
     def emit(self, kind: EventKind, message: str, **data: object) -> None:
-        """Send an event to every listener; a failing listener never breaks the engine."""
+        """Send an event to every listener; a failing listener never breaks the engine.
+
+        Every event is also one INFO log line (``event=retry`` and its facts as fields), so the
+        log file tells the story of retries, reconnects and circuit changes.
+        """
+        log.info("%s", message, extra={"event": kind.value, **_log_fields(data)})
         if not self.enabled:
             return
         event = EngineEvent(kind, message, self._wall_clock(), dict(data))
@@ -203,6 +208,19 @@ class Metrics:
     def _set_error(self, message: str) -> None:
         self._last_error = message
         self._last_error_at = self._wall_clock()
+
+
+def _log_fields(data: dict[str, object]) -> dict[str, object]:
+    """``data`` as log fields; a name ``logging`` keeps for itself gets a ``data_`` prefix."""
+    return {
+        (f"data_{key}" if key in _RESERVED or key.startswith("_") else key): value
+        for key, value in data.items()
+    }
+
+
+_RESERVED = frozenset(
+    [*logging.LogRecord("", 0, "", 0, "", (), None).__dict__, "message", "asctime"]
+)
 
 
 def _percentile(ordered: list[float], fraction: float) -> float:

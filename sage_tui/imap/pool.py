@@ -256,9 +256,7 @@ class ConnectionPool:
             shutdown_quietly(conn.raw)
 
     def _on_circuit_change(self, old: CircuitState, new: CircuitState, reason: str) -> None:
-        log.warning(
-            "circuit for %s: %s -> %s (%s)", self.config.display_name, old.value, new.value, reason
-        )
+        # The event is also the log line (``Metrics.emit`` logs every event).
         self.metrics.emit(
             EventKind.STATE_CHANGE,
             f"circuit {old.value} -> {new.value}: {reason}",

@@ -72,6 +72,8 @@ def run_operation(
     if retries is not None:
         policy = replace(policy, max_retries=retries)
     secrets = (pool.config.password,)
+    op = operation_name(operation)
+    first_started = pool.clock()
     attempt = 0
     while True:
         attempt += 1
@@ -81,6 +83,7 @@ def run_operation(
             pool.breaker.before_call()
         except CircuitOpenError as exc:  # fail at once: that is the point of an open circuit
             pool.metrics.record_operation(0.0, ok=False, error=str(exc))
+            _log_outcome(pool, what, op, folder, first_started, attempt, exc)
             raise
         try:
             with pool.connection() as conn:
@@ -110,17 +113,56 @@ def run_operation(
                         "trying again"
                     )
                 pool.metrics.record_operation(elapsed, ok=False, error=str(error))
+                _log_outcome(pool, what, op, folder, first_started, attempt, error)
                 if error is exc:
                     raise
                 raise error from exc
             delay = policy.delay(attempt)
             pool.metrics.record_retry(attempt, policy.max_retries, delay, str(error), what)
-            log.info("retrying %s in %.2f s after: %s", what, delay, error)
             _wait(pool, delay, cancel)
             continue
         pool.breaker.record_success()
         pool.metrics.record_operation(pool.clock() - started, ok=True)
+        _log_outcome(pool, what, op, folder, first_started, attempt, None)
         return result
+
+
+def operation_name(operation: Callable[..., object]) -> str:
+    """A short, stable name for logs: the method that defined the work.
+
+    ``IMAPMailboxService.list_folders.<locals>.work`` is ``list_folders``; a plain function is
+    its own name.
+    """
+    qualname = getattr(operation, "__qualname__", None) or type(operation).__name__
+    return qualname.split(".<locals>.", 1)[0].rsplit(".", 1)[-1]
+
+
+def _log_outcome(
+    pool: ConnectionPool,
+    what: str,
+    op: str,
+    folder: str | None,
+    started: float,
+    attempts: int,
+    error: BaseException | None,
+) -> None:
+    """One structured line per operation (``sage_tui.logs`` documents the format).
+
+    Names, timings and the (already scrubbed) error sentence only: never data of a message.
+    """
+    log.log(
+        logging.INFO if error is None else logging.WARNING,
+        "%s",
+        what,
+        extra={
+            "op": op,
+            "folder": folder,
+            "duration_ms": round((pool.clock() - started) * 1000, 1),
+            "outcome": "ok" if error is None else type(error).__name__,
+            "attempts": attempts,
+            "error": None if error is None else str(error),
+        },
+    )
 
 
 def _record_breaker(pool: ConnectionPool, error: IMAPError, original: BaseException) -> None:

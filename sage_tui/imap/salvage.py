@@ -83,7 +83,8 @@ def _salvage(group: list[bytes | tuple[bytes, bytes]]) -> tuple[int, dict[bytes,
     start = _START.match(text)
     uid = _UID.search(text)
     if start is None or uid is None:
-        log.warning("a FETCH response without a readable UID was left out: %r", text[:120])
+        # Its length only: the response holds addresses and subjects, which logs never keep.
+        log.warning("a FETCH response without a readable UID (%d bytes) was left out", len(text))
         return None
     sequence = int(start.group(1))
     items = [b"UID " + uid.group(1)]
