@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 
 if TYPE_CHECKING:
+    from .imap.config import ConnectionConfig
     from .settings import Startup
 
 PASSWORD_VARIABLE = "SAGE_TUI_PASSWORD"
@@ -35,18 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sage-tui",
         description="Terminal mail triage on a resilient IMAP engine.",
-        epilog=f"The password comes from ${PASSWORD_VARIABLE} or a prompt, never from a flag.",
+        epilog=f"The password comes from ${PASSWORD_VARIABLE} or a prompt, never from a flag. "
+               "Check a connection step by step: sage-tui doctor --help.",
     )
     parser.add_argument("--version", action="version", version=f"sage-tui {__version__}")
     parser.add_argument("--demo", action="store_true",
                         help="run against a built-in demo mailbox (no account needed)")
-    parser.add_argument("--host", help="IMAP server name")
-    parser.add_argument("--port", type=int, help="port (default 993 for implicit TLS, else 143)")
-    parser.add_argument("--user", help="login name")
-    parser.add_argument("--tls", choices=("implicit", "starttls", "none"), default="implicit",
-                        help="implicit TLS (default), STARTTLS, or none: plain text, explicit")
-    parser.add_argument("--insecure", action="store_true",
-                        help="do not verify the server's certificate (shown as a warning)")
+    add_connection_arguments(parser)
     parser.add_argument("--folder", help="folder to open first (default INBOX)")
     parser.add_argument("--config", metavar="PATH",
                         help="config file to use (default: config.toml in the user config "
@@ -57,10 +53,78 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that describe one account, shared by ``sage-tui`` and ``sage-tui doctor``."""
+    parser.add_argument("--host", help="IMAP server name")
+    parser.add_argument("--port", type=int, help="port (default 993 for implicit TLS, else 143)")
+    parser.add_argument("--user", help="login name")
+    parser.add_argument("--tls", choices=("implicit", "starttls", "none"), default="implicit",
+                        help="implicit TLS (default), STARTTLS, or none: plain text, explicit")
+    parser.add_argument("--insecure", action="store_true",
+                        help="do not verify the server's certificate (shown as a warning)")
+
+
+class CommandError(Exception):
+    """Ends a command with a sentence on stderr and an exit code, never a traceback."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def report(self) -> int:
+        print(f"sage-tui: {self.message}" if self.message else "", file=sys.stderr)
+        return self.code
+
+
+def read_password(user: str, host: str) -> str:
+    """``$SAGE_TUI_PASSWORD``, else a prompt on a terminal; ``CommandError`` otherwise."""
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise CommandError(f"no password: set {PASSWORD_VARIABLE} or run in a terminal")
+    try:
+        return getpass.getpass(f"Password for {user}@{host}: ")
+    except (EOFError, KeyboardInterrupt):
+        raise CommandError("", 130) from None
+
+
+def config_from_args(args: argparse.Namespace, **fields: object) -> ConnectionConfig:
+    """The account the connection flags describe, with its password (read here).
+
+    ``fields`` are further ``ConnectionConfig`` settings (the doctor's timeout). The password
+    is registered with the log redaction before anything can log it.
+    """
+    from .imap.config import ConnectionConfig
+    from .logs import register_secret
+
+    password = read_password(args.user, args.host)
+    register_secret(password)
+    try:
+        return ConnectionConfig(
+            host=args.host,
+            port=args.port if args.port is not None else DEFAULT_PORTS[args.tls],
+            username=args.user,
+            password=password,
+            use_ssl=args.tls == "implicit",
+            starttls=args.tls == "starttls",
+            ssl_verify=not args.insecure,
+            **fields,  # type: ignore[arg-type]
+        )
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["doctor"]:
+        from .doctor.command import main as doctor_main
+
+        return doctor_main(arguments[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.account and (args.demo or args.host or args.user):
         parser.error("--account picks an account of the config file; it does not go with "
                      "--demo, --host or --user")
@@ -73,32 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_configured(startup, args.account, args.folder)
     if not args.host or not args.user:
         parser.error("--host and --user go together (or use --demo)")
-    password = os.environ.get(PASSWORD_VARIABLE)
-    if password is None:
-        if not sys.stdin.isatty():
-            print(f"sage-tui: no password: set {PASSWORD_VARIABLE} or run in a terminal",
-                  file=sys.stderr)
-            return 2
-        try:
-            password = getpass.getpass(f"Password for {args.user}@{args.host}: ")
-        except (EOFError, KeyboardInterrupt):
-            print(file=sys.stderr)
-            return 130
-    from .imap.config import ConnectionConfig
-
     try:
-        config = ConnectionConfig(
-            host=args.host,
-            port=args.port if args.port is not None else DEFAULT_PORTS[args.tls],
-            username=args.user,
-            password=password,
-            use_ssl=args.tls == "implicit",
-            starttls=args.tls == "starttls",
-            ssl_verify=not args.insecure,
-        )
-    except ValueError as error:
-        print(f"sage-tui: {error}", file=sys.stderr)
-        return 2
+        config = config_from_args(args)
+    except CommandError as error:
+        return error.report()
     from .account import Account
 
     account = Account(config, f"{args.user}@{args.host}", default_folder=args.folder or "INBOX")
@@ -147,7 +189,11 @@ def run_configured(startup: Startup, name: str | None, folder: str | None) -> in
 
 def run_app(account: object, **options: object) -> int:
     from .app import SageApp
+    from .logs import register_secret, setup_logging
 
+    setup_logging()
+    config = getattr(account, "config", None)
+    register_secret(getattr(config, "password", ""))
     app = SageApp(account, **options)  # type: ignore[arg-type]
     app.run()
     return app.return_code or 0

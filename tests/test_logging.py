@@ -142,7 +142,7 @@ def test_an_unwritable_log_directory_costs_one_warning(tmp_path, monkeypatch, ca
 
 def test_importing_writes_nothing(tmp_path):
     directory = tmp_path / "never"
-    code = "import sage_tui.cli, sage_tui.imap, sage_tui.logs"
+    code = "import sage_tui.cli, sage_tui.imap, sage_tui.doctor, sage_tui.logs"
     subprocess.run([sys.executable, "-c", code], check=True,
                    env={**os.environ, "SAGE_TUI_LOG_DIR": str(directory)})
     assert not directory.exists()
