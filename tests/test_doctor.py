@@ -5,6 +5,9 @@ certificate, certificate for another name, a server that never answers)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -258,3 +261,22 @@ def test_server_problems_have_their_own_words(fake_server, capsys, monkeypatch):
     assert code == Problem.SERVER and "LOGINDISABLED" in out
     assert "Use --tls starttls or --tls implicit" in flat(out)
     assert not any(r.verb == "LOGIN" for r in plain_refused.received)  # nothing was sent
+
+
+def test_the_console_command_exits_with_the_problem_code(imap_user):
+    port = free_port()
+    environment = {**os.environ, "SAGE_TUI_PASSWORD": imap_user.password}
+    result = subprocess.run(
+        [sys.executable, "-m", "sage_tui", "doctor", "--host", "127.0.0.1", "--port", str(port),
+         "--user", imap_user.name, "--tls", "none"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env=environment, timeout=60)
+    assert result.returncode == Problem.REFUSED
+    assert "refused the connection" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_the_doctor_does_not_load_textual():
+    code = ("import sys, sage_tui.doctor.command\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
