@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import ipaddress
 import logging
 import socket
 import ssl
@@ -181,6 +182,9 @@ class Doctor:
     def _tls(self) -> str:
         config = self.config
         if self._context is None:
+            if _is_loopback(self.report.connected_to):
+                raise _Skip("not encrypted (--tls none); the server is on this computer, so "
+                            "nothing crosses the network")
             raise _Skip("not encrypted (--tls none): the password and mail travel in plain text")
         if config.use_ssl:
             assert self._sock is not None
@@ -302,6 +306,13 @@ def _resolve(host: str, port: int, timeout: float) -> list[tuple]:  # type: igno
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     return outcome[0]  # type: ignore[return-value]
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def _names(capabilities: object) -> list[str]:
