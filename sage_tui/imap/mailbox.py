@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -26,10 +27,11 @@ from .errors import (
     IMAPMessageError,
     IMAPSearchError,
 )
+from .fastlist import summaries
 from .messageset import MAX_UID, MessageSet
 from .mime import parse_message
 from .models import Folder, Message, MessageSummary, MoveResult, SelectInfo
-from .parsing import SUMMARY_ITEMS, summaries, summaries_from_response, summary_from_fetch
+from .parsing import SUMMARY_ITEMS, summaries_from_response, summary_from_fetch
 from .roles import ROLE_ORDER, assign_roles
 from .search import IMAPSearchCriteria
 
@@ -54,6 +56,21 @@ _FIELD_ITEMS = {
 """Friendly or state-changing names mapped to what is sent: never a fetch that sets \\Seen."""
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class FolderChanges:
+    """What changed in the current folder since a mod-sequence (``changes_since``).
+
+    Attributes:
+        flags: UID -> current flags of every message whose flags changed, or that arrived,
+            since then.
+        vanished: UIDs expunged since then (QRESYNC), possibly with some that were never
+            seen; None when the server was not asked (no QRESYNC), so expunges are unknown.
+    """
+
+    flags: dict[int, frozenset[str]]
+    vanished: MessageSet | None
 
 
 def _as_set(messages: MessageSet | Iterable[int] | int | str) -> MessageSet:
@@ -208,6 +225,40 @@ class IMAPMailboxService:
             fresh=True,
         )
         return [u for u in found if u > uid]
+
+    def changes_since(self, modseq: int, *, vanished: bool = False) -> FolderChanges:
+        """What changed in the current folder since ``modseq`` (CONDSTORE/QRESYNC, RFC 7162).
+
+        One ``UID FETCH 1:4294967295 (UID FLAGS) (CHANGEDSINCE <modseq> [VANISHED])``: the
+        flags of every message changed or added since then and, with ``vanished`` where QRESYNC
+        is enabled, the UIDs expunged since then. The whole UID range rather than ``1:*``:
+        ``*`` is the highest UID *now*, so expunged UIDs above it would go unreported.
+
+        Raises:
+            IMAPCapabilityError: the server has no CONDSTORE.
+        """
+        since = int(modseq)
+
+        def work(conn: Connection) -> FolderChanges:
+            if "CONDSTORE" not in conn.enabled:
+                raise IMAPCapabilityError(
+                    "the server does not offer CONDSTORE, so it cannot say what changed"
+                )
+            ask_vanished = vanished and "QRESYNC" in conn.enabled
+            modifiers = [f"CHANGEDSINCE {since}", *(["VANISHED"] if ask_vanished else [])]
+            wire.clear_response_code(conn.raw, "VANISHED")  # earlier news is not this answer
+            data = wire.fetch(conn.raw, f"1:{MAX_UID}", ("UID", "FLAGS"), modifiers=modifiers)
+            gone = (_vanished(wire.take_response_code(conn.raw, "VANISHED"))
+                    if ask_vanished else None)
+            flags = {
+                uid: frozenset(_text(flag) or "" for flag in item.get(b"FLAGS") or ())  # type: ignore[union-attr]
+                for uid, item in data.items()
+            }
+            return FolderChanges(flags, gone)
+
+        return self._run(
+            f"asking {self.current_folder} what changed", work, kind=IMAPMessageError
+        )
 
     def fetch(
         self,
@@ -547,6 +598,22 @@ def _fetch_items(fields: Iterable[str] | None) -> tuple[str, ...]:
         if item not in items:
             items.append(item)
     return tuple(items)
+
+
+def _vanished(values: list[bytes]) -> MessageSet | None:
+    """UIDs from ``VANISHED [(EARLIER)] <uid-set>`` answers, kept as ranges (never expanded);
+    None when one cannot be read (the caller must then find expunges another way)."""
+    gone = MessageSet()
+    for value in values:
+        text = value.decode("ascii", "replace").strip()
+        if text.upper().startswith("(EARLIER)"):
+            text = text[len("(EARLIER)"):].strip()
+        try:
+            gone = gone | MessageSet.parse(text)
+        except ValueError:
+            log.warning("unreadable VANISHED answer: %r", text[:80])
+            return None
+    return gone
 
 
 def _text(value: bytes | str | None) -> str | None:

@@ -174,9 +174,33 @@ def _split_addresses(value: str) -> list[str]:
     return [part for part in parts if part.strip()]
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_RFC5322_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (" + "|".join(_MONTHS) + r") "
+    r"([1-9]\d{3}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)(?:[ \t][^\n]*)?"
+)
+_MONTH_OF = {name: number for number, name in enumerate(_MONTHS, 1)}
+
+
 def parse_date(value: str | None) -> datetime | None:
+    """A Date header as an aware datetime (naive for ``-0000``), None when unparseable.
+
+    The form nearly every mailer writes (``Thu, 13 Sep 2020 12:26:40 +0200 (CEST)``) is read
+    with one regular expression; anything else goes to ``email.utils``, whose result the
+    fast path equals (a test compares them).
+    """
     if not value:
         return None
+    match = _RFC5322_DATE.fullmatch(value)
+    if match is not None:
+        day, month, year, hour, minute, second, sign, zh, zm = match.groups()
+        try:
+            # RFC 5322: -0000 means "zone unknown", for which email.utils gives a naive time.
+            zone = None if sign == "-" and zh == zm == "00" else _zone(sign + zh + zm)
+            return datetime(int(year), _MONTH_OF[month], int(day), int(hour), int(minute),
+                            int(second), tzinfo=zone)
+        except ValueError:
+            return None
     try:
         return email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -280,14 +304,8 @@ def summaries_from_response(response: Mapping[int, Mapping[bytes, object]]) -> l
     return [summary_from_fetch(uid, response[uid]) for uid in sorted(response)]
 
 
-# -- the fast path for list summaries ------------------------------------------------------
+# -- INTERNALDATE ------------------------------------------------------------------------
 
-_RESPONSE_START = re.compile(rb"(\d+) \(")
-_UID_ITEM = re.compile(rb"\bUID (\d+)")
-_FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^)]*)\)")
-_DATE_ITEM = re.compile(rb'\bINTERNALDATE "([^"]+)"')
-_SIZE_ITEM = re.compile(rb"\bRFC822\.SIZE (\d+)")
-_HEADER_ITEM = re.compile(rb"\bBODY\[HEADER\.FIELDS \([^)]*\)\] (?:\{\d+\}|\"\"|NIL)")
 _INTERNALDATE = re.compile(
     r"\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"
 )
@@ -302,76 +320,25 @@ def parse_internaldate(text: str) -> datetime | None:
     if match is None:
         return None
     day, month, year, hour, minute, second, sign, zh, zm = match.groups()
-    zone_key = sign + zh + zm
-    zone = _ZONES.get(zone_key)
-    if zone is None:
-        offset = timedelta(hours=int(zh), minutes=int(zm))
-        zone = _ZONES[zone_key] = timezone(-offset if sign == "-" else offset)
     month_number = _MONTH_NUMBERS.get(month.lower())
     if month_number is None:
         return None
     try:
         return datetime(int(year), month_number, int(day), int(hour), int(minute), int(second),
-                        tzinfo=zone)
+                        tzinfo=_zone(sign + zh + zm))
     except ValueError:
         return None
 
 
-def fast_summaries(data: list[bytes | tuple[bytes, bytes]]) -> list[MessageSummary] | None:
-    """Parse a ``SUMMARY_ITEMS`` FETCH response directly from imaplib's pieces.
-
-    imapclient's general parser tokenises every byte of every response; a list response has a
-    fixed shape (a few atoms, then one header literal), so regular expressions over the short
-    prefix and one pass over the header block do the same work several times faster.
-
-    Returns:
-        Summaries ascending by UID, or None when a response does not have the expected shape
-        (the caller then uses the general parser, so nothing is ever dropped).
-    """
-    out: list[MessageSummary] = []
-    for item in data:
-        if isinstance(item, tuple):
-            prefix, literal = item
-        else:
-            if item.strip() == b")":
-                continue
-            prefix, literal = item, None
-        if not _RESPONSE_START.match(prefix):
-            return None
-        uid_match = _UID_ITEM.search(prefix)
-        header_match = _HEADER_ITEM.search(prefix)
-        if uid_match is None:
-            if literal is None and b"BODY[" not in prefix:
-                continue  # an unsolicited FETCH (another client's flag change): not ours
-            return None
-        if header_match is None:
-            return None
-        flags = _FLAGS_ITEM.search(prefix)
-        date = _DATE_ITEM.search(prefix)
-        size = _SIZE_ITEM.search(prefix)
-        fields = _fields_from_headers(parse_header_block(literal or b""))
-        out.append(
-            MessageSummary(
-                uid=int(uid_match.group(1)),
-                flags=frozenset(flags.group(1).decode("utf-8", "replace").split())
-                if flags
-                else frozenset(),
-                internaldate=parse_internaldate(date.group(1).decode("ascii", "replace"))
-                if date
-                else None,
-                size=int(size.group(1)) if size else None,
-                **fields,  # type: ignore[arg-type]
-            )
-        )
-    # A server may repeat a message in one response: the last answer wins, one row per UID.
-    return sorted({summary.uid: summary for summary in out}.values(),
-                  key=lambda summary: summary.uid)
-
-
-def summaries(data: list[bytes | tuple[bytes, bytes]]) -> list[MessageSummary]:
-    """Summaries from a raw FETCH response: the fast path, else imapclient's general parser."""
-    fast = fast_summaries(data)
-    return fast if fast is not None else general_summaries(data)
+def _zone(offset: str) -> timezone:
+    """``+0130`` -> a shared ``timezone`` object (ValueError beyond +-24 h, as timezone)."""
+    zone = _ZONES.get(offset)
+    if zone is None:
+        delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+        zone = timezone(-delta if offset[0] == "-" else delta)
+        if len(_ZONES) < 2000:
+            _ZONES[offset] = zone
+    return zone
 
 
 def general_summaries(data: list[bytes | tuple[bytes, bytes]]) -> list[MessageSummary]:

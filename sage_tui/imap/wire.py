@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import imapclient
 
+from . import responses
 from .salvage import parse_fetch
 
 FetchData = dict[int, dict[bytes, object]]
@@ -49,9 +50,11 @@ def fetch_raw(
         args.insert(0, "UID")
     imap = raw._imap
     tag = imap._command(*args)
-    typ, data = imap._command_complete("FETCH", tag)
+    typ, data = responses.complete(imap, "FETCH", tag)
     raw._checkok("fetch", typ, data)
-    typ, data = imap._untagged_response(typ, data, "FETCH")
+    # imaplib's _untagged_response, without its debug log: imapclient sets debug = 5, which
+    # formats the repr of the whole answer even when nobody logs it.
+    data = imap.untagged_responses.pop("FETCH", [])
     return [item for item in data if item is not None]
 
 
