@@ -53,6 +53,7 @@ class Connection:
         selected: The folder currently selected on this connection, if any.
         last_used: Monotonic time of the last completed use.
         broken: Set when the connection must not be reused.
+        enabled: Upper-case extensions switched on with ENABLE ("CONDSTORE", "QRESYNC").
     """
 
     def __init__(self, raw: imapclient.IMAPClient, *, clock: Callable[[], float]) -> None:
@@ -66,6 +67,7 @@ class Connection:
         self.selected: SelectInfo | None = None
         self.last_used = clock()
         self.broken = False
+        self.enabled: frozenset[str] = frozenset()
         self._user = threading.Lock()
 
     @classmethod
@@ -98,13 +100,13 @@ class Connection:
             if config.starttls:
                 _upgrade(raw, config, context)
             raw.login(config.username, config.password)
-            if raw.has_capability("CONDSTORE"):
-                # SELECT then reports HIGHESTMODSEQ: what a cache needs to resync cheaply.
-                raw.enable("CONDSTORE")
+            enabled = _enable_resync(raw)
         except BaseException:
             shutdown_quietly(raw)
             raise
-        return cls(raw, clock=clock)
+        conn = cls(raw, clock=clock)
+        conn.enabled = enabled
+        return conn
 
     @property
     def tls_version(self) -> str | None:
@@ -155,6 +157,8 @@ class Connection:
                     exists = response[0]
                 elif response[1] == b"EXPUNGE":
                     exists -= 1
+            elif len(response) >= 2 and response[0] == b"VANISHED":  # QRESYNC's EXPUNGE
+                exists -= _vanished_count(response[1:])
         if exists != info.exists:
             self.selected = _replace_exists(info, exists)
         return self.selected
@@ -181,6 +185,42 @@ class Connection:
             log.debug("logout of connection %s failed: %s", self.id, exc)
             shutdown_quietly(self.raw)
         self.broken = True
+
+
+def _enable_resync(raw: imapclient.IMAPClient) -> frozenset[str]:
+    """ENABLE QRESYNC (which includes CONDSTORE), or CONDSTORE alone, where offered.
+
+    SELECT then reports HIGHESTMODSEQ, and FETCH takes CHANGEDSINCE (and, with QRESYNC,
+    VANISHED): what the header cache needs to resync cheaply. With QRESYNC on, the server
+    announces expunges as ``VANISHED <uids>`` instead of ``<n> EXPUNGE`` (``refresh`` counts both).
+    """
+    for extension in ("QRESYNC", "CONDSTORE"):
+        if raw.has_capability(extension):
+            answer = raw.enable(extension)
+            enabled = {_text(item).upper() for item in answer or ()}
+            if "QRESYNC" in enabled:
+                enabled.add("CONDSTORE")  # RFC 7162 3.2.3: QRESYNC implies CONDSTORE
+            return frozenset(enabled)
+    return frozenset()
+
+
+def _text(value: object) -> str:
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _vanished_count(parts: tuple[object, ...]) -> int:
+    """How many messages ``* VANISHED 3:5,9`` removes (EARLIER ones were never counted)."""
+    if not parts or isinstance(parts[0], tuple):  # "(EARLIER) ...": a reply, not news
+        return 0
+    value = parts[0]
+    if isinstance(value, int):
+        return 1
+    count = 0
+    for token in _text(value).split(","):
+        low, _, high = token.partition(":")
+        if low.isdigit() and (not high or high.isdigit()):
+            count += abs(int(high or low) - int(low)) + 1
+    return count
 
 
 def _upgrade(

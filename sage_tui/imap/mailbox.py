@@ -153,6 +153,21 @@ class IMAPMailboxService:
         self.current = info
         return info
 
+    def reselect(self, folder: str) -> SelectInfo:
+        """EXAMINE ``folder`` anew, even on a connection that has it selected already.
+
+        ``select`` reuses a connection's selection and only NOOPs it: that brings the message
+        count up to date, but not UIDNEXT or HIGHESTMODSEQ, which a resync needs as of now.
+        """
+
+        def work(conn: Connection) -> SelectInfo:
+            conn.selected = None  # (SELECT/EXAMINE never expunges, unlike CLOSE)
+            return conn.ensure_selected(folder, True)
+
+        info = self.client.run(f"opening {folder}", work, kind=IMAPFolderError)
+        self.current = info
+        return info
+
     def create_folder(self, name: str) -> None:
         self.client.run(
             f"creating folder {name}",
