@@ -2,7 +2,8 @@
 
 The address pre-fills the server of well-known providers (``sage_tui.providers``), the login
 name and the account's short name, until the user types into those fields. "Test connection"
-runs the checks in a thread worker and lists each result in words; nothing is saved by a test.
+runs ``sage-tui doctor``'s checks in a thread worker and lists each result in words; nothing is
+saved by a test.
 Save writes the account to ``config.toml`` (never the password) and the password to the system
 keyring; where there is no keyring, or the config file has a mistake that the user must fix
 first, the screen says so and the account still opens for this session.
@@ -22,15 +23,17 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 
-from sage_tui.imap.client import IMAPClient
+from sage_tui.doctor.checks import run_doctor
+from sage_tui.doctor.model import Status
 from sage_tui.imap.config import ConnectionConfig
-from sage_tui.imap.errors import IMAPError
-from sage_tui.imap.mailbox import IMAPMailboxService
 from sage_tui.passwords import KeyringUnavailable, PasswordError, store_password
 from sage_tui.providers import account_name_for, provider_for
 from sage_tui.settings import DEFAULT_PORTS, AccountSettings, ConfigError, Startup, add_account
-from sage_tui.text import literal, literal_line
+from sage_tui.text import literal, literal_line, one_line
 
+TEST_TIMEOUT = 15.0
+"""Seconds per step of "Test connection": a form should not wait the app's full 30 s."""
+DETAIL_CHARS = 110
 PLAIN_WARNING = ("⚠ Plain text: the password and every message cross the network unencrypted. "
                  "Choose it only for a server on this machine or a local bridge.")
 TLS_BUTTONS = {"tls-implicit": "implicit", "tls-starttls": "starttls", "tls-none": "none"}
@@ -38,10 +41,14 @@ TLS_BUTTONS = {"tls-implicit": "implicit", "tls-starttls": "starttls", "tls-none
 
 @dataclass(frozen=True)
 class Check:
-    """One result of "Test connection", in words."""
+    """One result of "Test connection", in words: ``status`` is ok, failed or skipped."""
 
-    ok: bool
+    status: str
     text: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
 
 
 @dataclass(frozen=True)
@@ -53,36 +60,23 @@ class SetupResult:
     notes: tuple[str, ...] = ()
 
 
-def login_checks(config: ConnectionConfig) -> list[Check]:
-    """Log in and list the folders, once, on a pool of its own; each step's result in words.
+def connection_checks(config: ConnectionConfig) -> list[Check]:
+    """``sage-tui doctor``'s checks (DNS, TCP, TLS and certificate, greeting, login, folders,
+    round trip), one line each; nothing is kept open and nothing is saved.
 
-    No retries (a wrong password should be said at once, not after three tries) and a short
-    timeout; the probe's pool is closed afterwards so no connection stays open.
+    A step skipped because an earlier one failed is left out (the failure says it all); a step
+    that does not apply (TLS on a plain-text account) is shown, since it says why.
     """
-    probe = replace(config, max_retries=0, max_connections=1, enable_monitoring=False,
-                    timeout=min(config.timeout, 15.0))
-    client = IMAPClient(probe)
-    where = f"{config.host}:{config.port}"
-    try:
-        try:
-            client.connect()
-        except IMAPError as error:
-            return [Check(False, f"{error.title}: {error.message}")]
-        tls = client.pool.tls_version
-        security = f"{tls}, certificate verified" if tls and config.ssl_verify else (
-            f"{tls}, certificate NOT verified" if tls else "plain text, not encrypted")
-        checks = [Check(True, f"Connected to {where} ({security})"),
-                  Check(True, f"Logged in as {config.username}")]
-        try:
-            folders = IMAPMailboxService(client).list_folders(status=False)
-        except IMAPError as error:
-            return [*checks, Check(False, f"Listing folders failed: {error.message}")]
-        inbox = any(f.name.upper() == "INBOX" for f in folders)
-        checks.append(Check(inbox, f"{len(folders)} folders listed; "
-                                   + ("INBOX is there" if inbox else "no INBOX found")))
-        return checks
-    finally:
-        client.pool.close(timeout=1.0, abort_busy=True)
+    report = run_doctor(replace(config, timeout=min(config.timeout, TEST_TIMEOUT)))
+    checks = []
+    for check in report.checks:
+        if check.status is Status.SKIPPED and check.detail.startswith("not checked:"):
+            continue
+        detail = one_line(check.detail)
+        if len(detail) > DETAIL_CHARS and check.status is not Status.FAILED:
+            detail = detail[: DETAIL_CHARS - 1] + "…"
+        checks.append(Check(check.status.value, f"{check.title}: {detail}"))
+    return checks
 
 
 class SetupScreen(Screen[SetupResult | None]):
@@ -98,15 +92,15 @@ class SetupScreen(Screen[SetupResult | None]):
     SetupScreen > VerticalScroll { padding: 0 2; }
     SetupScreen #setup-title { text-style: bold; color: $primary; padding: 1 0 0 0; }
     SetupScreen #setup-problem { color: $error; padding: 1 0 0 0; }
-    SetupScreen .row { height: auto; }
-    SetupScreen .row > Label { width: 16; padding: 1 1 0 0; text-align: right; }
+    SetupScreen .row { height: auto; margin: 1 0 0 0; }
+    SetupScreen .row > Label { width: 16; padding: 0 1 0 0; text-align: right; }
     SetupScreen .row > Input { width: 1fr; max-width: 60; }
     SetupScreen RadioSet { width: 1fr; max-width: 60; }
     SetupScreen .note { color: $text-muted; padding: 0 0 0 16; height: auto; }
     SetupScreen #plain-warning { color: $error; text-style: bold; display: none; }
     SetupScreen #plain-warning.-shown { display: block; }
     SetupScreen #form-error { color: $error; padding: 0 0 0 16; height: auto; }
-    SetupScreen #buttons { height: auto; padding: 1 0 0 16; }
+    SetupScreen #buttons { height: auto; padding: 0 0 0 16; margin: 1 0 0 0; }
     SetupScreen #buttons > Button { margin: 0 2 0 0; }
     SetupScreen #results { padding: 1 0 0 16; height: auto; }
     """
@@ -151,7 +145,7 @@ class SetupScreen(Screen[SetupResult | None]):
             yield from self._row("Port", Input("993", type="integer", id="port"))
             with Horizontal(classes="row"):
                 yield Label("Security")
-                with RadioSet(id="tls"):
+                with RadioSet(id="tls", compact=True):
                     yield RadioButton("Implicit TLS (usually port 993)", True, id="tls-implicit")
                     yield RadioButton("STARTTLS (usually port 143)", id="tls-starttls")
                     yield RadioButton("Plain text: NOT encrypted", id="tls-none")
@@ -161,19 +155,21 @@ class SetupScreen(Screen[SetupResult | None]):
             yield from self._row("Account name", Input(placeholder="work", id="name"))
             yield Static(id="form-error")
             with Horizontal(id="buttons"):
-                yield Button("Test connection", id="test")
-                yield Button("Save and open", variant="primary", id="save")
-                yield Button("Quit" if self.first_run else "Cancel", id="cancel")
+                yield Button("Test connection", id="test", compact=True)
+                yield Button("Save and open", variant="primary", id="save", compact=True)
+                yield Button("Quit" if self.first_run else "Cancel", id="cancel", compact=True)
             yield Static(id="results")
         yield Footer()
 
     def _row(self, label: str, widget: Input) -> ComposeResult:
         widget.cursor_blink = False
+        widget.compact = True
         with Horizontal(classes="row"):
             yield Label(label)
             yield widget
 
     def on_mount(self) -> None:
+        self.query_one("#provider-note").display = False
         self.query_one("#address", Input).focus()
 
     def input_named(self, name: str) -> Input:
@@ -203,6 +199,7 @@ class SetupScreen(Screen[SetupResult | None]):
         else:
             self._prefill("host", "")
             note.update("")
+        note.display = provider is not None
         self._prefill("username", address)
         self._prefill("name", self._free_name(account_name_for(address)) if address else "")
 
@@ -282,18 +279,21 @@ class SetupScreen(Screen[SetupResult | None]):
         try:
             checks = connection_checks(config)
         except Exception as error:  # a bug must still end in words, not a spinner forever
-            checks = [Check(False, f"The test could not run ({type(error).__name__}).")]
+            checks = [Check("failed", f"The test could not run ({type(error).__name__}).")]
         self.post_message(self.ChecksDone(checks))
 
     def on_setup_screen_checks_done(self, message: SetupScreen.ChecksDone) -> None:
         lines = Text()
+        marks = {"ok": ("✓ ", "bold green"), "failed": ("✗ ", "bold red"), "skipped": ("– ", "")}
         for check in message.checks:
-            lines.append("✓ " if check.ok else "✗ ", style="bold green" if check.ok else "bold red")
+            lines.append(*marks.get(check.status, marks["failed"]))
             lines.append_text(literal(check.text))
             lines.append("\n")
         if message.checks and all(check.ok for check in message.checks):
             lines.append("The connection works: Save to keep it.", style="bold")
-        self.query_one("#results", Static).update(lines)
+        results = self.query_one("#results", Static)
+        results.update(lines)
+        self.call_after_refresh(results.scroll_visible)
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
@@ -344,7 +344,3 @@ class SetupScreen(Screen[SetupResult | None]):
         else:
             self.dismiss(None)
 
-
-def connection_checks(config: ConnectionConfig) -> list[Check]:
-    """The checks "Test connection" runs."""
-    return login_checks(config)
