@@ -26,7 +26,7 @@ from . import __version__
 
 if TYPE_CHECKING:
     from .imap.config import ConnectionConfig
-    from .settings import Startup
+    from .settings import AccountSettings, Startup
 
 PASSWORD_VARIABLE = "SAGE_TUI_PASSWORD"
 DEFAULT_PORTS = {"implicit": 993, "starttls": 143, "none": 143}
@@ -155,7 +155,6 @@ def config_path(option: str | None) -> Path:
 
 def run_configured(startup: Startup, name: str | None, folder: str | None) -> int:
     """Open an account of the config file, or the setup screen when there is none to open."""
-    from .passwords import PasswordError, resolve_password
     from .settings import ConfigError
 
     settings = startup.settings
@@ -171,20 +170,33 @@ def run_configured(startup: Startup, name: str | None, folder: str | None) -> in
         print(f"sage-tui: {error}", file=sys.stderr)
         return 2
     try:
-        password = resolve_password(chosen).value
-    except PasswordError as error:
-        print(f"sage-tui: {error}", file=sys.stderr)
-        if not sys.stdin.isatty():
-            return 2
-        try:
-            password = getpass.getpass(f"Password for {chosen.name} ({chosen.label}): ")
-        except (EOFError, KeyboardInterrupt):
-            print(file=sys.stderr)
-            return 130
+        password = account_password(chosen)
+    except CommandError as error:
+        return error.report()
     account = chosen.account(password)
     if folder:
         account = replace(account, default_folder=folder)
     return run_app(account, startup=replace(startup, account_name=chosen.name))
+
+
+def account_password(account: AccountSettings) -> str:
+    """The password of a config file's account: ``password_command``, the keyring or
+    ``SAGE_TUI_PASSWORD``, else a prompt on a terminal; ``CommandError`` otherwise."""
+    from .logs import register_secret
+    from .passwords import PasswordError, resolve_password
+
+    try:
+        password = resolve_password(account).value
+    except PasswordError as error:
+        if not sys.stdin.isatty():
+            raise CommandError(str(error)) from None
+        print(f"sage-tui: {error}", file=sys.stderr)
+        try:
+            password = getpass.getpass(f"Password for {account.name} ({account.label}): ")
+        except (EOFError, KeyboardInterrupt):
+            raise CommandError("", 130) from None
+    register_secret(password)
+    return password
 
 
 def run_app(account: object, **options: object) -> int:
