@@ -32,11 +32,21 @@ MAX_DEFECT_CHARS = 200
 
 
 class _BoundedPolicy(email.policy.Compat32):
-    """``compat32`` with header values cut short before parameters are parsed from them."""
+    """``compat32`` with header values cut short before parameters are parsed from them, and
+    8-bit header bytes read as UTF-8 (RFC 6532; Latin-1 when they are not UTF-8) instead of
+    one U+FFFD per byte, so ``filename="Café.pdf"`` sent raw keeps its name."""
 
     def header_fetch_parse(self, name: str, value: str):  # type: ignore[no-untyped-def]
         if len(value) > MAX_HEADER_CHARS:
             value = value[:MAX_HEADER_CHARS]
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # surrogate escapes: the parser met non-ASCII bytes
+            raw = value.encode("ascii", "surrogateescape")
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return raw.decode("latin-1")
         return super().header_fetch_parse(name, value)
 
 
