@@ -17,6 +17,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .logs import register_secret
 from .settings import AccountSettings
 
 SERVICE = "sage-tui"
@@ -153,16 +154,22 @@ def resolve_password(account: AccountSettings, environ: Mapping[str, str] | None
         PasswordError: the configured command failed (no fall back: the user chose it), or no
             source has a password; the message lists where to put one.
     """
-    if account.password_command:
-        return Password(run_password_command(account.password_command), "password_command")
-    stored = keyring_password(account.name)
-    if stored:
-        return Password(stored, "keyring")
-    value = (os.environ if environ is None else environ).get(PASSWORD_VARIABLE)
-    if value:
-        return Password(value, PASSWORD_VARIABLE)
+    found = _find_password(account, os.environ if environ is None else environ)
+    if found is not None:
+        register_secret(found.value)  # the log file shows *** wherever it would appear
+        return found
     status = keyring_status()
     keyring_words = (f"none is stored in the keyring for {account.name!r}" if status.usable
                      else f"the keyring cannot be used ({status.reason})")
     raise PasswordError(f"No password for account {account.name!r}: {keyring_words}. Run the "
                         f"setup again to store one, or {ALTERNATIVES}.")
+
+
+def _find_password(account: AccountSettings, environ: Mapping[str, str]) -> Password | None:
+    if account.password_command:
+        return Password(run_password_command(account.password_command), "password_command")
+    stored = keyring_password(account.name)
+    if stored:
+        return Password(stored, "keyring")
+    value = environ.get(PASSWORD_VARIABLE)
+    return Password(value, PASSWORD_VARIABLE) if value else None

@@ -129,3 +129,11 @@ def test_a_headless_keyring_is_reported_with_the_alternatives() -> None:
     assert resolve_password(account(), environ={PASSWORD_VARIABLE: "e"}).value == "e"
     with pytest.raises(PasswordError, match="the keyring cannot be used"):
         resolve_password(account(), environ={})
+
+
+def test_a_found_password_is_redacted_from_the_log(memory_keyring: MemoryKeyring) -> None:
+    from sage_tui.logs import redact
+
+    store_password("work", "Log-Me-Not-42")
+    resolve_password(account(), environ={})
+    assert redact("login failed for Log-Me-Not-42") == "login failed for ***"

@@ -26,6 +26,7 @@ from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet,
 from sage_tui.doctor.checks import run_doctor
 from sage_tui.doctor.model import Status
 from sage_tui.imap.config import ConnectionConfig
+from sage_tui.logs import register_secret
 from sage_tui.passwords import KeyringUnavailable, PasswordError, store_password
 from sage_tui.providers import account_name_for, provider_for
 from sage_tui.settings import DEFAULT_PORTS, AccountSettings, ConfigError, Startup, add_account
@@ -255,6 +256,7 @@ class SetupScreen(Screen[SetupResult | None]):
                                           starttls=self._tls == "starttls")
         except ValueError as error:
             return str(error).removeprefix("ConnectionConfig.")
+        register_secret(password)  # before a test or save could log anything about it
         return AccountSettings(name, connection, address=address), password
 
     def _show_error(self, text: str) -> None:
