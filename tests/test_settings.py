@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -281,3 +283,12 @@ def test_every_account_key_is_documented_and_accepted() -> None:
     account = parse_settings("\n".join(lines) + "\n", Path("c.toml")).account()
     assert account.connection.max_connections == 2 and account.connection.timeout == 2.5
     assert account.tls == "starttls" and account.display_name == "x"
+
+
+def test_reading_the_config_does_not_load_textual() -> None:
+    """The doctor and scripts read config.toml and passwords without the UI toolkit."""
+    code = ("import sys, sage_tui.settings, sage_tui.passwords, sage_tui.providers\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
