@@ -6,7 +6,10 @@ way out: the folder watcher stops, and every pooled connection is logged out.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import signal
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +21,7 @@ from textual.theme import Theme
 
 from sage_tui.account import Account
 from sage_tui.commands import MailCommands
+from sage_tui.folder_loading import CacheOwner
 from sage_tui.health_feed import HealthFeed
 from sage_tui.imap.client import IMAPClient
 from sage_tui.imap.metrics import EngineEvent, EventKind, MetricsSnapshot
@@ -35,8 +39,11 @@ from sage_tui.widgets.folder_tree import FolderTree
 from sage_tui.widgets.message_list import MessageList
 from sage_tui.widgets.reader import Reader
 
+SHUTDOWN_SECONDS = 0.6
+"""How long quitting waits for the server to answer LOGOUT (the brief allows 2 s in all)."""
 
-class SageApp(App[None]):
+
+class SageApp(CacheOwner, App[None]):
     """sage-tui: triage one IMAP account from the keyboard."""
 
     TITLE = "sage-tui"
@@ -49,16 +56,19 @@ class SageApp(App[None]):
     COMMANDS = App.COMMANDS | {MailCommands}
 
     def __init__(self, account: Account | None, *, watch: bool = True,
-                 poll_interval: float = 30.0, startup: Startup | None = None) -> None:
+                 poll_interval: float = 30.0, startup: Startup | None = None,
+                 cache: bool = True) -> None:
         """``account`` None opens the setup screen first; ``startup`` (the config file's
         settings) brings the theme, key overrides and accounts, and lets the app remember the
-        theme; without it nothing is written."""
+        theme; without it nothing is written. ``cache=False`` (``--no-cache``) lists every
+        folder from the server without the header cache."""
         super().__init__()
         self.startup = startup if startup is not None or account is not None else Startup()
         self.account: Account | None = None
         self.client: IMAPClient | None = None
         self.watch_folders = watch
         self.poll_interval = poll_interval
+        self.open_header_cache(cache)
         for theme in THEMES:
             self.register_theme(theme)
         settings = self.startup.settings if self.startup is not None else None
@@ -84,6 +94,8 @@ class SageApp(App[None]):
         self.health_feed = HealthFeed(self, self._read_metrics)
 
     def on_mount(self) -> None:
+        if not self.is_headless:
+            self._handle_signals()
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.startup is not None and self.startup.problem and self.account is not None:
             self.notify(f"{self.startup.problem} (the file's settings are not used)",
@@ -206,6 +218,7 @@ class SageApp(App[None]):
         if self.main_screen is not None:
             bar = self.main_screen.query_one(AccountBar)
             bar.state, bar.detail = event.state, event.detail
+            self.main_screen.refresh_status()  # the circuit banner and its countdown
 
     def on_engine_reported(self, message: EngineReported) -> None:
         self.health_feed.add(message.event)  # kept, and shown with the next throttled update
@@ -225,18 +238,40 @@ class SageApp(App[None]):
         self.shutdown_engine()
         self.exit()
 
+    def _handle_signals(self) -> None:
+        """SIGTERM, SIGHUP and SIGINT quit like ``q`` does: the terminal is restored and every
+        connection logged out, instead of the process dying mid-frame."""
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(number, self._signalled)
+
+    def _signalled(self) -> None:
+        self.call_later(self.action_quit)
+
     def shutdown_engine(self) -> None:
-        """Stop the watcher and log out every pooled connection (idempotent)."""
+        """Stop the watcher and log out every pooled connection (idempotent).
+
+        Bounded: the LOGOUTs run side by side for at most ``SHUTDOWN_SECONDS``, so a dead or
+        stalled server cannot keep the app from exiting. Operations still running in worker
+        threads get the same time to finish, then their sockets are shut (the threads would
+        otherwise hold up the exit): every server command is atomic, so each message is left in
+        exactly one place.
+        """
         if self._engine_closed:
             return
         self._engine_closed = True
         self.health_feed.stop()
+        deadline = time.monotonic() + SHUTDOWN_SECONDS
         if self.main_screen is not None:
             self.main_screen.stop_background()
         self._unsubscribe()
         pool = self.client.pool
         self.client.disconnect()
-        pool.close()  # LOGOUT every pooled connection of the account
+        # LOGOUT every pooled connection of the account; stop what is still running.
+        pool.close(timeout=SHUTDOWN_SECONDS, abort_busy=True)
+        if self.main_screen is not None:
+            self.main_screen.interrupt_background(deadline)
 
     def on_unmount(self) -> None:
         self.shutdown_engine()

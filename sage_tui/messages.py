@@ -31,6 +31,45 @@ class FolderPageLoaded(Message):
     generation: int
     info: SelectInfo
     rows: list[MessageSummary]
+    cached: bool = False
+    """Every row, from the header cache: shown at once, unconfirmed until ``FolderResynced``."""
+
+
+@dataclass
+class FolderResynced(Message):
+    """The server confirmed the cached rows: these are the changes since they were cached."""
+
+    generation: int
+    info: SelectInfo
+    added: list[MessageSummary]
+    flags: dict[int, frozenset[str]]
+    """Rows whose flags changed: UID -> flags now."""
+    removed: frozenset[int]
+    """Rows expunged on the server meanwhile."""
+
+
+@dataclass
+class FolderResyncFailed(Message):
+    """Cached rows are on screen, but the server could not be asked what changed."""
+
+    generation: int
+    folder: str
+    error: IMAPError
+
+
+@dataclass
+class CacheNoticed(Message):
+    """The header cache has something to tell the user (set aside as damaged, switched off)."""
+
+    words: str
+
+
+@dataclass
+class CacheCleared(Message):
+    """The header cache was emptied; this is what it held."""
+
+    folders: int
+    rows: int
 
 
 @dataclass
@@ -130,7 +169,7 @@ class FolderSynced(Message):
     present: set[int]
     """Every UID the folder holds now: rows not in it were expunged elsewhere."""
     flags: dict[int, frozenset[str]]
-    """Current flags of the rows near the top of the list."""
+    """Current flags of the rows near the top of the list (of every row after a reconnect)."""
     asked_up_to: int = 0
     """The highest UID the list held when the sync began: a row up to it that is not in
     ``present`` is gone, even the newest one; rows above it arrived later (an undo)."""
@@ -187,6 +226,24 @@ class CrossFolderFound(Message):
     total: int
     skipped: list[str]
     """Folders that could not be searched (gone, or not selectable), by name."""
+
+
+@dataclass
+class WatchFailed(Message):
+    """The folder watcher lost its connection; ``retry_in`` seconds until it reconnects
+    (None: it gave up, e.g. the password stopped working)."""
+
+    generation: int
+    error: IMAPError
+    retry_in: float | None
+
+
+@dataclass
+class SyncFailed(Message):
+    """Re-reading the open folder after a change or a reconnect failed."""
+
+    generation: int
+    error: IMAPError
 
 
 @dataclass

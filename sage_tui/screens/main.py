@@ -10,6 +10,7 @@ puts the screen back as the server has it.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 
 from rich.text import Text
@@ -24,6 +25,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sage_tui.account import Account
+from sage_tui.folder_loading import CachedFolderView
 from sage_tui.health_feed import HealthFeed
 from sage_tui.imap.client import IMAPClient
 from sage_tui.imap.errors import IMAPError
@@ -42,12 +44,15 @@ from sage_tui.messages import (
     FolderSynced,
     MessageLoaded,
     MessageLoadFailed,
+    SyncFailed,
+    WatchFailed,
 )
 from sage_tui.ordering import InOrder
 from sage_tui.places import Group
 from sage_tui.saved_searches import SearchStore
 from sage_tui.screens.actions import TriageActions, plural
 from sage_tui.screens.builder import BuilderScreen
+from sage_tui.screens.connection_status import ConnectionStatus
 from sage_tui.screens.reader_actions import ReaderActions
 from sage_tui.screens.search_view import SearchView, looks_like_query
 from sage_tui.text import literal_line, one_line
@@ -66,7 +71,8 @@ NARROW_WIDTH = 100
 PREVIEW_DELAY = 0.15
 """Seconds the cursor must rest on a message before the reader fetches it (j-j-j is free)."""
 
-class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
+class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, CachedFolderView,
+                 Screen[None]):
     """Folders, messages and the reader, side by side or (narrow) one at a time."""
 
     BINDING_GROUP_TITLE = "Triage"
@@ -102,6 +108,11 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
     MainScreen #list-title { height: 1; background: $primary 15%; padding: 0 1; }
     MainScreen #banner { display: none; height: auto; background: $error 30%; padding: 0 1; }
     MainScreen #banner.-shown { display: block; }
+    MainScreen #status-banner {
+        display: none; height: auto; background: $warning 25%; padding: 0 1;
+    }
+    MainScreen #status-banner.-shown { display: block; }
+    MainScreen MessageList.-stale { color: $text-muted; }
     MainScreen #filter { display: none; border: none; height: 1; padding: 0 1; }
     MainScreen #filter.-shown { display: block; }
     MainScreen #filter.-invalid { height: 2; border-bottom: solid $error; }
@@ -137,6 +148,7 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
         self._progress: tuple[int, int] | None = None
         self._order = InOrder()
         self._watch_stop: threading.Event | None = None
+        self._watchers: list[FolderWatcher] = []
         self._preview_timer: Timer | None = None
         self._reader_uid: int | None = None
         self._sync_pending = False
@@ -149,6 +161,7 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
             yield FolderTree(id="folders")
             with Vertical(id="list-pane"):
                 yield Static(id="list-title")
+                yield Static(id="status-banner")
                 yield Static(id="banner")
                 yield MessageList(self.model, id="messages")
                 yield Input(placeholder="words narrow the list · enter searches the server "
@@ -269,6 +282,8 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
 
     @work(thread=True, exclusive=True, group="folder-load", exit_on_error=False)
     def _load_folder(self, name: str, generation: int) -> None:
+        if self.load_with_cache(name, generation, PAGE_SIZE, CHUNK_SIZE):
+            return  # cached rows first, then what changed (sage_tui.folder_loading)
         worker = get_current_worker()
         service = IMAPMailboxService(self.client)
         try:
@@ -299,7 +314,9 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
         if event.generation != self.generation:
             return
         self.info = event.info
+        self.cached_generation = event.generation if event.cached else 0
         self._connection_ok()
+        self.connection_back()
         self.model.set_rows(event.rows)
         self._restore_cursor()
         self.message_list.empty_text = "This folder is empty."
@@ -308,7 +325,8 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
             event.rows) else None
         self._hide_banner()
         self._update_title()
-        self._start_watching(event.info.name, event.generation)
+        if not event.cached:  # cached rows: watching starts once the server confirmed them
+            self._start_watching(event.info.name, event.generation)
         if self.pending_search is not None:
             criteria, self.pending_search = self.pending_search, None
             self.run_search(criteria)
@@ -342,7 +360,10 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
         kept = self.model.total
         what = f"Could not open {event.folder}" if not kept else (
             f"{event.folder} is only partly listed ({kept:,} messages)")
-        self._show_banner(f"{what}: {event.error}  ·  ctrl+r tries again")
+        if event.error.transient:  # the server may come back: try again by itself
+            self.schedule_reopen(event.folder, f"{what}: {one_line(str(event.error))}")
+        else:
+            self._show_banner(f"{what}: {event.error}  ·  ctrl+r tries again")
         if not kept:
             self.message_list.empty_text = f"{event.folder} could not be loaded."
             self.message_list.rows_changed()
@@ -371,6 +392,10 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
             # until then, what SELECT said.
             count = self.model.total if self.loaded else self.info.exists
             title.append(f"  {plural(count, 'message')}")
+        if self.stale_reason is not None:
+            title.append("  ·  stale (not connected)", style="italic")
+        if self.showing_cached:
+            title.append("  ·  from cache, checking the server…", style="italic")
         if self.model.selected:
             title.append(f"  ·  {len(self.model.selected):,} selected", style="bold")
         if self.model.filter_text:
@@ -403,9 +428,16 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
         if not self.watch_enabled:
             return
         self._stop_watching()
+        info = self.info
+        known = (info.exists, info.uidnext) if info is not None and info.name == folder else None
+        watcher = FolderWatcher(self.client.config, folder, poll_interval=self.poll_interval,
+                                known=known)
         stop = threading.Event()
         self._watch_stop = stop
-        self._watch(folder, generation, stop)
+        # Stopped watchers end within a second; the last few are kept so that quitting can
+        # interrupt one still waiting for a slow server.
+        self._watchers = [*self._watchers[-3:], watcher]
+        self._watch(watcher, generation, stop)
 
     def _stop_watching(self) -> None:
         if self._watch_stop is not None:
@@ -416,20 +448,25 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
         """Stop the watcher (called when the app shuts down)."""
         self._stop_watching()
 
+    def interrupt_background(self, deadline: float) -> None:
+        """Give stopped watchers until ``deadline`` (monotonic) to say DONE and LOGOUT, then
+        shut the sockets of those still waiting for the server (quitting)."""
+        for watcher in self._watchers:
+            if not watcher.finished.wait(max(0.0, deadline - time.monotonic())):
+                watcher.interrupt()
+
     def on_unmount(self) -> None:
         self._stop_watching()
 
     @work(thread=True, group="watch", exit_on_error=False)
-    def _watch(self, folder: str, generation: int, stop: threading.Event) -> None:
-        info = self.info
-        known = (info.exists, info.uidnext) if info is not None and info.name == folder else None
-        watcher = FolderWatcher(self.client.config, folder, poll_interval=self.poll_interval,
-                                known=known)
-
+    def _watch(self, watcher: FolderWatcher, generation: int, stop: threading.Event) -> None:
         def changed(change: FolderChange) -> None:
             self.post_message(FolderChanged(generation, change))
 
-        watcher.run(changed, stop)
+        def failed(error: IMAPError) -> None:
+            self.post_message(WatchFailed(generation, error, watcher.retry_in))
+
+        watcher.run(changed, stop, failed)
 
     @on(FolderChanged)
     def _folder_changed(self, event: FolderChanged) -> None:
@@ -442,28 +479,66 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
                 self.run_search_everywhere(self.search)
             else:
                 self.run_search(self.search)
+            if event.change.reason == "reconnect":
+                self.connection_back()
             return
-        visible = self.model.uids[:PAGE_SIZE]
-        self._sync(self.info, self.generation, self.model.max_uid, visible)
+        # After a reconnect anything may have changed meanwhile: every row's flags are read.
+        self.reload_in_place(every_flag=event.change.reason == "reconnect")
+
+    def reload_in_place(self, *, every_flag: bool = True) -> None:
+        """Bring the rows on screen up to date without clearing them (new mail, expunges,
+        flags; and the rest of a listing that a failure cut short)."""
+        if self.info is None or not self.model.total:
+            self.open_folder(self.folder)
+            return
+        visible = self.model.uids if every_flag else self.model.uids[:PAGE_SIZE]
+        known = None if self.loaded else frozenset(self.model.uids)
+        self._sync(self.info, self.generation, self.model.max_uid, visible, known)
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
-    def _sync(self, info: SelectInfo, generation: int, max_uid: int, visible: list[int]
-              ) -> None:
-        """New mail, messages expunged elsewhere, and the flags of the rows near the top
-        (read or flagged on another device)."""
+    def _sync(self, info: SelectInfo, generation: int, max_uid: int, visible: list[int],
+              known: frozenset[int] | None = None) -> None:
+        """New mail, messages expunged elsewhere, and the flags of ``visible`` rows (read or
+        flagged on another device); with ``known``, the listing was cut short, and the rows
+        still missing are streamed as in a first listing."""
+        worker = get_current_worker()
         service = service_for(self.client, info)
-        new_uids = service.uids_after(max_uid)
-        new_rows = service.fetch(new_uids) if new_uids else []
-        present = set(service.search(fresh=True))
-        flags = {row.uid: row.flags for row in service.fetch(visible, fields=["FLAGS"])
-                 } if visible else {}
-        self.post_message(FolderSynced(generation, new_rows, present, flags, max_uid))
+        try:
+            new_uids = service.uids_after(max_uid)
+            new_rows = service.fetch(new_uids) if new_uids else []
+            present = set(service.search(fresh=True))
+            flags = {row.uid: row.flags for row in service.fetch(visible, fields=["FLAGS"])
+                     } if visible else {}
+            self.post_message(FolderSynced(generation, new_rows, present, flags, max_uid))
+            if known is None:
+                return
+            rest = sorted(present - known - set(new_uids), reverse=True)
+            for rows, done in newest_first_chunks(service, rest, CHUNK_SIZE):
+                if worker.is_cancelled:
+                    return
+                self.post_message(FolderChunkLoaded(generation, rows, done, len(rest)))
+        except IMAPError as error:
+            self.post_message(SyncFailed(generation, error))
+            return
+        if not worker.is_cancelled:
+            self.post_message(FolderLoadFinished(generation))
+
+    def on_sync_failed(self, event: SyncFailed) -> None:
+        if event.generation != self.generation:
+            return
+        if event.error.transient:
+            self.schedule_reopen(self.folder, f"Could not re-read {one_line(self.folder)}: "
+                                 f"{one_line(str(event.error))}")
+        else:
+            self._show_banner(f"Could not re-read {self.folder}: {event.error}  ·  ctrl+r "
+                              "tries again")
 
     @on(FolderSynced)
     def _synced(self, event: FolderSynced) -> None:
         self.refresh_folders()  # unread counts (started here, on the UI thread)
         if event.generation != self.generation:
             return
+        self.connection_back()
         present = event.present
         # Only rows the server was asked about can be missing from its answer: a row above
         # what the list held when the sync began (an undo that landed meanwhile) is newer than
@@ -646,7 +721,9 @@ class MainScreen(TriageActions, ReaderActions, SearchView, Screen[None]):
             self.message_list.refresh()
 
     def action_reload(self) -> None:
-        if self.folder:
+        if self.stale_reason is not None and self.search is None and self.model.total:
+            self.reload_in_place()  # keep what is known on screen until the server answers
+        elif self.folder:
             self.open_folder(self.folder)
         self.refresh_folders()
 
