@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--account", metavar="NAME",
                         help="account of the config file to open (default: default_account, "
                              "else the first)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="list folders from the server without the header cache (the "
+                             "cache file is left as it is)")
     return parser
 
 
@@ -134,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo:
         return run_demo(args.folder or "INBOX", startup)
     if not args.host and not args.user:
-        return run_configured(startup, args.account, args.folder)
+        return run_configured(startup, args.account, args.folder, cache=not args.no_cache)
     if not args.host or not args.user:
         parser.error("--host and --user go together (or use --demo)")
     try:
@@ -144,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .account import Account
 
     account = Account(config, f"{args.user}@{args.host}", default_folder=args.folder or "INBOX")
-    return run_app(account, startup=startup)
+    return run_app(account, startup=startup, cache=not args.no_cache)
 
 
 def config_path(option: str | None) -> Path:
@@ -153,7 +156,8 @@ def config_path(option: str | None) -> Path:
     return Path(option).expanduser() if option else default_config_path()
 
 
-def run_configured(startup: Startup, name: str | None, folder: str | None) -> int:
+def run_configured(startup: Startup, name: str | None, folder: str | None, *,
+                   cache: bool = True) -> int:
     """Open an account of the config file, or the setup screen when there is none to open."""
     from .settings import ConfigError
 
@@ -163,7 +167,7 @@ def run_configured(startup: Startup, name: str | None, folder: str | None) -> in
             print(f"sage-tui: {startup.path} has no account {name!r} (no accounts yet): run "
                   "sage-tui without --account to set one up", file=sys.stderr)
             return 2
-        return run_app(None, startup=startup)
+        return run_app(None, startup=startup, cache=cache)
     try:
         chosen = settings.account(name)
     except ConfigError as error:
@@ -176,7 +180,7 @@ def run_configured(startup: Startup, name: str | None, folder: str | None) -> in
     account = chosen.account(password)
     if folder:
         account = replace(account, default_folder=folder)
-    return run_app(account, startup=replace(startup, account_name=chosen.name))
+    return run_app(account, startup=replace(startup, account_name=chosen.name), cache=cache)
 
 
 def account_password(account: AccountSettings) -> str:
@@ -226,6 +230,8 @@ def run_demo(folder: str, startup: Startup | None = None) -> int:
         config = ConnectionConfig(host=server.host, port=server.port, username=server.username,
                                   password=server.password, use_ssl=False, starttls=False,
                                   max_retries=1, retry_delay=0.2)
-        return run_app(Account(config, "demo mailbox", default_folder=folder), startup=startup)
+        # No header cache: the demo mailbox is made afresh (same UIDs, new mail) on every run.
+        return run_app(Account(config, "demo mailbox", default_folder=folder), startup=startup,
+                       cache=False)
     finally:
         server.stop()

@@ -34,6 +34,8 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("view: Connection health", "connection_health",
      "Full screen: circuit, pool, retries, latency, last error and the event log"),
     ("app: Help", "help", "Every key binding"),
+    ("app: Clear cache", "clear_cache",
+     "Forget the cached message lists; folders load from the server until cached again"),
 )
 
 
@@ -49,7 +51,7 @@ class MailCommands(Provider):
             return []
         commands: list[tuple[str, Callable[[], object], str]] = []
         for title, action, words in ACTIONS:
-            target = app if action in ("help", "connection_health") else main
+            target = app if action in ("help", "connection_health", "clear_cache") else main
             commands.append((title, partial(target.run_action, action), words))
         for folder in main.folder_tree.folders:
             if folder.selectable:
