@@ -1,0 +1,70 @@
+"""Peak memory of a process that holds a fully listed folder, as the app holds it.
+
+Run by ``run.py`` in a child process, so the figure is this process's own peak resident set
+(``ru_maxrss``), nothing of the benchmark's. It imports the app (Textual and all), then lists
+the folder the way the folder view does: ``fetch_newest`` for the first page, then every other
+message newest first in 2,000-message chunks (``newest_first_chunks``), each merged into a
+``MessageListModel``. With ``--baseline`` it stops after the imports: the floor.
+
+Prints one JSON object: ``{"rows": N, "maxrss_kib": K, "seconds": S}``. The password comes from
+``SAGE_TUI_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sage_tui.app  # noqa: F401 - the app's process holds Textual and the screens too
+from sage_tui.imap import ConnectionConfig, IMAPClient, IMAPMailboxService
+from sage_tui.listing import MessageListModel
+from sage_tui.screens.main import CHUNK_SIZE, PAGE_SIZE
+from sage_tui.triage import newest_first_chunks
+
+
+def list_folder(config: ConnectionConfig, folder: str) -> MessageListModel:
+    """The folder view's loading steps (``MainScreen._load_folder``), without the screen."""
+    service = IMAPMailboxService(IMAPClient(config))
+    service.select(folder, readonly=True)
+    model = MessageListModel()
+    newest = service.fetch_newest(PAGE_SIZE)
+    model.set_rows(newest)
+    known = {row.uid for row in newest}
+    rest = [uid for uid in reversed(service.search()) if uid not in known]
+    for rows, _ in newest_first_chunks(service, rest, CHUNK_SIZE):
+        model.add(rows)
+    return model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--user", required=True)
+    parser.add_argument("--folder", default="INBOX")
+    parser.add_argument("--baseline", action="store_true", help="imports only (the floor)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    rows = 0
+    if not args.baseline:
+        config = ConnectionConfig(host=args.host, port=args.port, username=args.user,
+                                  password=os.environ["SAGE_TUI_PASSWORD"], use_ssl=False,
+                                  timeout=300)
+        model = list_folder(config, args.folder)
+        rows = model.total
+    print(json.dumps({
+        "rows": rows,
+        "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "seconds": time.perf_counter() - started,
+    }))
+
+
+if __name__ == "__main__":
+    main()
