@@ -28,75 +28,29 @@ never the UI thread); connections are never shared between threads.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from sage_tui.imap.models import MessageSummary, SelectInfo
 from sage_tui.locations import cache_dir
 
-from .codec import CODEC, Decoder, EncodedRow, encode, encode_flags
+from .codec import Decoder, EncodedRow, encode, encode_flags
+from .sqlitefile import SCHEMA_VERSION, CacheFile, CorruptCache, read_transaction, write_transaction
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+__all__ = ["SCHEMA_VERSION", "CacheStats", "CachedFolder", "FolderState", "HeaderCache",
+           "Listing"]
 
 FILE_NAME = "headers.sqlite3"
-SCHEMA_VERSION = 1
-"""Bump when the tables change: a file with another version is rebuilt."""
 MAX_FOLDERS = 50
 """Folders kept per account (least recently opened go first)."""
 MAX_ROWS = 300_000
 """Messages kept per account, about 200 bytes each on disk (so roughly 60 MB at most)."""
-BUSY_SECONDS = 5.0
-"""How long a write waits for another instance's write before it is skipped."""
-WAL_LIMIT = 16 * 1024 * 1024
-"""The write-ahead log is truncated to this size after a checkpoint."""
-
-_SCHEMA = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    # id: the folder's row; listing: a random number per full listing, so that a writer
-    # whose listing was replaced (by another instance, a UIDVALIDITY change or a clear)
-    # notices instead of mixing rows. Names are stored as UTF-8 bytes (surrogates too).
-    """CREATE TABLE folders (
-        id INTEGER PRIMARY KEY,
-        account BLOB NOT NULL,
-        name BLOB NOT NULL,
-        listing INTEGER NOT NULL,
-        uidvalidity INTEGER NOT NULL,
-        uidnext INTEGER,
-        highestmodseq INTEGER,
-        complete INTEGER NOT NULL DEFAULT 0,
-        rows INTEGER NOT NULL DEFAULT 0,
-        opened REAL NOT NULL,
-        UNIQUE (account, name)
-    )""",
-    """CREATE TABLE messages (
-        folder INTEGER NOT NULL,
-        uidvalidity INTEGER NOT NULL,
-        uid INTEGER NOT NULL,
-        flags BLOB NOT NULL,
-        people BLOB NOT NULL,
-        rest BLOB NOT NULL,
-        PRIMARY KEY (folder, uidvalidity, uid)
-    ) WITHOUT ROWID""",
-)
-
-_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
-_CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
-
-
-class CorruptCache(Exception):
-    """The file's contents cannot be trusted (SQLite said so, or a row would not decode)."""
-
-
 @dataclass(frozen=True)
 class FolderState:
     """What a cached folder was in sync with, and which listing its rows belong to.
@@ -147,8 +101,8 @@ def _key(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-class HeaderCache:
-    """The cache file and every operation on it; safe to use from several threads.
+class HeaderCache(CacheFile):
+    """Cached folders of every account in one file; safe to use from several threads.
 
     Args:
         path: The SQLite file (created with its directory on first use).
@@ -169,25 +123,14 @@ class HeaderCache:
         notice: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.path = Path(path)
+        super().__init__(path, notice=notice, clock=clock)
         self.max_folders = max_folders
         self.max_rows = max_rows
-        self._notice = notice
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._ready = False
-        self._disabled: str | None = None
-        self._said: set[str] = set()
 
     @classmethod
     def at_default_location(cls, **options: object) -> HeaderCache:
         """The cache in the user's cache directory (``SAGE_TUI_CACHE_DIR`` overrides it)."""
         return cls(cache_dir() / FILE_NAME, **options)  # type: ignore[arg-type]
-
-    @property
-    def disabled(self) -> str | None:
-        """Why the cache is off for this session, or None while it works."""
-        return self._disabled
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -195,7 +138,7 @@ class HeaderCache:
         """The folder's rows and state, or None if it is not cached complete."""
 
         def read(db: sqlite3.Connection) -> CachedFolder | None:
-            with _read(db):  # one snapshot for the state and its rows
+            with read_transaction(db):  # one snapshot for the state and its rows
                 found = db.execute(
                     "SELECT id, listing, uidvalidity, uidnext, highestmodseq, complete "
                     "FROM folders WHERE account = ? AND name = ?",
@@ -239,7 +182,7 @@ class HeaderCache:
         listing = secrets.randbits(62)
 
         def begin(db: sqlite3.Connection) -> Listing:
-            with _write(db):
+            with write_transaction(db):
                 _delete_folder(db, account, folder)
                 cursor = db.execute(
                     "INSERT INTO folders (account, name, listing, uidvalidity, opened) "
@@ -279,7 +222,7 @@ class HeaderCache:
         gone = [(base.folder_id, base.uidvalidity, uid) for uid in removed]
 
         def write(db: sqlite3.Connection) -> bool:
-            with _write(db):
+            with write_transaction(db):
                 if not _still_listing(db, base):
                     return False
                 db.executemany(
@@ -306,7 +249,7 @@ class HeaderCache:
         """Drop one folder (its UIDVALIDITY changed, or it is gone from the server)."""
 
         def drop(db: sqlite3.Connection) -> None:
-            with _write(db):
+            with write_transaction(db):
                 _delete_folder(db, account, folder)
 
         self._run(f"forgetting {folder}", drop, None)
@@ -315,7 +258,7 @@ class HeaderCache:
         """Empty the cache for every account; returns what was in it."""
 
         def wipe(db: sqlite3.Connection) -> CacheStats:
-            with _write(db):
+            with write_transaction(db):
                 folders, rows = db.execute(
                     "SELECT COUNT(*), COALESCE(SUM(rows), 0) FROM folders"
                 ).fetchone()
@@ -333,7 +276,7 @@ class HeaderCache:
 
     def _evict(self, db: sqlite3.Connection, account: str, keep: int) -> None:
         """Drop the least recently opened folders of ``account`` beyond the bounds."""
-        with _write(db):
+        with write_transaction(db):
             folders = db.execute(
                 "SELECT id, rows FROM folders WHERE account = ? ORDER BY opened DESC, id DESC",
                 (_key(account),),
@@ -350,126 +293,6 @@ class HeaderCache:
                 db.executemany("DELETE FROM messages WHERE folder = ?", doomed)
                 db.executemany("DELETE FROM folders WHERE id = ?", doomed)
                 log.info("header cache: evicted %d folder(s) of %s", len(doomed), account)
-
-    def _run(self, what: str, operation: Callable[[sqlite3.Connection], T], default: T) -> T:
-        """Run ``operation`` on a fresh connection; every failure becomes ``default``.
-
-        A damaged file is set aside once and the operation tried again on a new one.
-        """
-        for attempt in range(2):
-            if self._disabled is not None:
-                return default
-            inode = _inode(self.path)  # the file this attempt works on
-            try:
-                with self._connection() as db:
-                    return operation(db)
-            except CorruptCache as exc:
-                problem: BaseException = exc
-            except sqlite3.DatabaseError as exc:
-                code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-                if code in _BUSY_CODES:
-                    log.info("header cache busy (another sage-tui?) while %s; skipped", what)
-                    return default
-                if code not in _CORRUPT_CODES and not _looks_corrupt(exc):
-                    self._switch_off(f"{exc}")
-                    return default
-                problem = exc
-            except OSError as exc:
-                self._switch_off(f"{exc.strerror or exc}")
-                return default
-            if attempt == 0 and self._set_aside(problem, inode):
-                continue
-            self._switch_off(f"it is still unreadable after being rebuilt ({problem})")
-            return default
-        return default
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None,
-                             check_same_thread=False)
-        try:
-            db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable enough, never corrupt
-            db.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT}")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA_VERSION or not self._ready:
-                self._prepare(db)
-            yield db
-        finally:
-            db.close()
-
-    def _prepare(self, db: sqlite3.Connection) -> None:
-        """Create the tables, or rebuild them when the file has another schema or codec."""
-        if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-            raise sqlite3.OperationalError("the cache file cannot use write-ahead logging")
-        with _write(db):
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            tables = [name for (name,) in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )]
-            codec = None
-            if version == SCHEMA_VERSION and "meta" in tables:
-                found = db.execute("SELECT value FROM meta WHERE key = 'codec'").fetchone()
-                codec = found[0] if found else None
-            if version == SCHEMA_VERSION and codec == CODEC:
-                self._ready = True
-                return
-            if tables:
-                log.info("header cache: rebuilding (schema %s, codec %s; this version writes "
-                         "schema %s, codec %s)", version, codec, SCHEMA_VERSION, CODEC)
-            for name in tables:
-                db.execute(f'DROP TABLE "{name}"')
-            for statement in _SCHEMA:
-                db.execute(statement)
-            db.execute("INSERT INTO meta (key, value) VALUES ('codec', ?)", (CODEC,))
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self._ready = True
-
-    def _set_aside(self, problem: BaseException, inode: int | None) -> bool:
-        """Rename a damaged file (and its WAL) aside, say so once; True to try again."""
-        with self._lock:
-            current = _inode(self.path)
-            if current is None or (inode is not None and current != inode):
-                return True  # another instance already set it aside: just use the new one
-            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self._clock()))
-            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-            number = 1
-            while target.exists():
-                number += 1
-                target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{number}")
-            try:
-                if self.path.exists():
-                    os.replace(self.path, target)
-                for suffix in ("-wal", "-shm"):
-                    side = self.path.with_name(self.path.name + suffix)
-                    if side.exists():
-                        os.replace(side, target.with_name(target.name + suffix))
-            except OSError as exc:
-                self._switch_off(f"it is damaged and could not be moved aside ({exc})")
-                return False
-            self._ready = False
-        log.warning("header cache damaged (%s); set aside as %s", problem, target)
-        self._say("corrupt", f"The header cache was damaged, so it was set aside as "
-                  f"{target.name} and is being rebuilt; folders load from the server meanwhile.")
-        return True
-
-    def _switch_off(self, reason: str) -> None:
-        with self._lock:
-            if self._disabled is not None:
-                return
-            self._disabled = reason
-        log.warning("header cache off for this session: %s (%s)", reason, self.path)
-        self._say("off", f"The header cache is off for this session: {reason}. "
-                  "Folders load from the server.")
-
-    def _say(self, kind: str, words: str) -> None:
-        with self._lock:
-            if kind in self._said:
-                return
-            self._said.add(kind)
-        if self._notice is not None:
-            self._notice(words)
-
 
 class Listing:
     """A full listing being stored: rows in short transactions, the state with the last ones.
@@ -500,7 +323,7 @@ class Listing:
         cache, state = self.cache, self.state
 
         def write(db: sqlite3.Connection) -> bool:
-            with _write(db):
+            with write_transaction(db):
                 if not _still_listing(db, state):
                     return False
                 _insert(db, state, encoded)
@@ -531,28 +354,6 @@ class Listing:
         return stored
 
 
-@contextmanager
-def _read(db: sqlite3.Connection) -> Iterator[None]:
-    """One read transaction: a consistent snapshot, whatever another instance writes."""
-    db.execute("BEGIN")
-    try:
-        yield
-    finally:
-        db.execute("COMMIT")  # (a read-only transaction: nothing to undo)
-
-
-@contextmanager
-def _write(db: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction, taken up front so it never fails half-way on a lock upgrade."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
 def _still_listing(db: sqlite3.Connection, state: FolderState) -> bool:
     return db.execute(
         "SELECT 1 FROM folders WHERE id = ? AND listing = ? AND uidvalidity = ?",
@@ -580,14 +381,3 @@ def _delete_folder(db: sqlite3.Connection, account: str, folder: str) -> None:
         db.execute("DELETE FROM messages WHERE folder = ?", found)
         db.execute("DELETE FROM folders WHERE id = ?", found)
 
-
-def _inode(path: Path) -> int | None:
-    try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
-
-
-def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:
-    words = str(exc).lower()
-    return "malformed" in words or "not a database" in words or "corrupt" in words
