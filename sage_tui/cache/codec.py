@@ -57,16 +57,35 @@ def stored_flags(flags: Iterable[str]) -> frozenset[str]:
 
 
 def encode_flags(flags: Iterable[str]) -> bytes:
-    return marshal.dumps(tuple(sorted(stored_flags(flags))))
+    flags = frozenset(flags)
+    found = _flag_blobs.get(flags)
+    if found is None:
+        found = marshal.dumps(tuple(sorted(stored_flags(flags))))
+        if len(_flag_blobs) < _MEMO_LIMIT:
+            _flag_blobs[flags] = found
+    return found
+
+
+def _people_blob(row: MessageSummary) -> bytes:
+    key = (row.from_, row.to, row.cc)
+    found = _people_blobs.get(key)
+    if found is None:
+        found = marshal.dumps(tuple(
+            tuple((a.name, a.email) for a in addresses) for addresses in key
+        ))
+        if len(_people_blobs) < _MEMO_LIMIT:
+            _people_blobs[key] = found
+    return found
+
+
+_MEMO_LIMIT = 4096
+"""Distinct flag sets and address lists remembered while encoding (most repeat)."""
+_flag_blobs: dict[frozenset[str], bytes] = {}
+_people_blobs: dict[tuple[tuple[Address, ...], ...], bytes] = {}
 
 
 def encode(row: MessageSummary) -> EncodedRow:
     """One summary as a cache row (``raw``, the whole message, is never cached)."""
-    people = (
-        tuple((a.name, a.email) for a in row.from_),
-        tuple((a.name, a.email) for a in row.to),
-        tuple((a.name, a.email) for a in row.cc),
-    )
     rest = (
         row.subject,
         _encode_date(row.date),
@@ -77,7 +96,7 @@ def encode(row: MessageSummary) -> EncodedRow:
         row.in_reply_to,
         tuple(row.references),
     )
-    return (row.uid, encode_flags(row.flags), marshal.dumps(people), marshal.dumps(rest))
+    return (row.uid, encode_flags(row.flags), _people_blob(row), marshal.dumps(rest))
 
 
 def _encode_date(value: datetime | None) -> str | None:

@@ -327,7 +327,9 @@ class Listing:
                 if not _still_listing(db, state):
                     return False
                 _insert(db, state, encoded)
-                count = _count(db, state)
+                # Counted for real once, at the end; until then an upper bound is enough (a
+                # listing's chunks do not overlap), and counting every time costs O(n^2).
+                count = _count(db, state) if finish else self.count + len(encoded)
                 if count > cache.max_rows:  # too big to cache: not at all, not in part
                     db.execute("DELETE FROM messages WHERE folder = ?", (state.folder_id,))
                     db.execute("DELETE FROM folders WHERE id = ?", (state.folder_id,))
