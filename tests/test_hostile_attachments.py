@@ -144,8 +144,12 @@ async def test_saving_through_the_app_sanitises_and_never_overwrites(dovecot, im
     seed_folder(dovecot.host, dovecot.port, imap_user.name, imap_user.password, "INBOX", [raw])
     target = tmp_path / "saved"
     target.mkdir()
+    from sage_tui.screens.reader_actions import AttachmentSaved, AttachmentSaveFailed
+
     app = make_app(plain_config(dovecot.host, dovecot.port, imap_user))
-    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+    posted: list[object] = []  # notifications expire; the messages behind them stay here
+    async with app.run_test(size=(160, 45), notifications=True,
+                            message_hook=posted.append) as pilot:
         screen = main_screen(app)
         await settle(pilot, lambda: screen.loaded)
         await pilot.press("enter")
@@ -172,15 +176,15 @@ async def test_saving_through_the_app_sanitises_and_never_overwrites(dovecot, im
         assert (target / "passwd (1)").read_bytes() == b"attachment 0\n"
         assert (target / "_CON.txt").read_bytes() == b"attachment 2\n"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["saved"]  # nothing outside
-        saved = [n.message for n in app._notifications if n.title == "Attachment saved"]
-        assert len(saved) == 5 and all(str(target) in words for words in saved)
+        saved = [m.path for m in {id(m): m for m in posted}.values()  # each seen as it bubbles
+                 if isinstance(m, AttachmentSaved)]
+        assert len(saved) == 5 and all(path.parent == target for path in saved)
 
         await pilot.press("S")  # now into a directory that does not exist
         await settle(pilot, lambda: isinstance(app.screen, SaveAttachmentScreen))
         app.screen.query_one(Input).value = str(tmp_path / "missing")
         await pilot.press("enter")
-        await settle(pilot, lambda: any(n.title == "Attachment not saved"
-                                        for n in app._notifications))
-        failed = next(n.message for n in app._notifications if n.title == "Attachment not saved")
-        assert "is not a directory" in failed
+        await settle(pilot, lambda: any(isinstance(m, AttachmentSaveFailed) for m in posted))
+        failed = next(m for m in posted if isinstance(m, AttachmentSaveFailed))
+        assert "is not a directory" in failed.words
         assert not (tmp_path / "missing").exists()

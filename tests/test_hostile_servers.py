@@ -73,7 +73,7 @@ def test_an_absurd_literal_size_is_refused_before_anything_is_allocated(serve):
         session.hold(10)
 
     server = serve(handlers=on_uid_fetch(absurd))
-    service = opened(server)
+    service = opened(server, timeout=10.0)
     tracemalloc.start()
     try:
         started = time.monotonic()
@@ -83,7 +83,7 @@ def test_an_absurd_literal_size_is_refused_before_anything_is_allocated(serve):
     finally:
         tracemalloc.stop()
     assert "99,999,999,999-byte response" in str(info.value)
-    assert time.monotonic() - started < 1.5  # refused at once, not after the read timeout
+    assert time.monotonic() - started < 5  # refused at once, not after the 10 s read timeout
     assert peak < 5 * 1024 * 1024
 
 
