@@ -72,7 +72,7 @@ def test_stall_opens_the_circuit_then_it_recovers(dovecot, imap_user, fault_prox
     started = time.monotonic()
     with pytest.raises(CircuitOpenError) as info:
         mailbox.list_folders()
-    assert time.monotonic() - started < 0.1  # fails at once instead of waiting on the server
+    assert time.monotonic() - started < 1.0  # fails at once, not after the 5 s timeout
     assert 0 < info.value.retry_in <= 1.0
     proxy.stall(False)
     time.sleep(1.05)
