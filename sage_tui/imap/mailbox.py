@@ -27,7 +27,7 @@ from .errors import (
     IMAPMessageError,
     IMAPSearchError,
 )
-from .fastlist import summaries
+from .fastlist import fetch_summaries
 from .messageset import MAX_UID, MessageSet
 from .mime import parse_message
 from .models import Folder, Message, MessageSummary, MoveResult, SelectInfo
@@ -314,7 +314,7 @@ class IMAPMailboxService:
             if items == SUMMARY_ITEMS:
                 batch = self._run(
                     f"fetching {len(chunk)} messages from {folder}",
-                    lambda conn, text=text: summaries(wire.fetch_raw(conn.raw, text, items)),
+                    lambda conn, text=text: fetch_summaries(conn.raw, text),
                     kind=IMAPMessageError,
                 )
             else:
@@ -342,8 +342,7 @@ class IMAPMailboxService:
             if exists == 0:
                 return []
             first = max(1, exists - count + 1)
-            data = wire.fetch_raw(conn.raw, f"{first}:{exists}", SUMMARY_ITEMS, uid=False)
-            return summaries(data)[::-1]
+            return fetch_summaries(conn.raw, f"{first}:{exists}", uid=False)[::-1]
 
         return self._run(
             f"fetching the newest {count} messages of {self.current_folder}",
