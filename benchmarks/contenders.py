@@ -11,12 +11,18 @@ cannot look fast. Floors use the same server, folder and loopback connection:
 - ``wire_search_page``: ``UID SEARCH`` and a FETCH of the newest page through ``imaplib``;
 - ``wire_move``: ``UID MOVE`` through ``imaplib`` with the same compressed UID set, in as few
   commands as the server's line limit allows.
+
+``app_list`` is the app's own folder loading (``folder_loading.load_folder``: header cache,
+resync, newest page, chunks), its messages applied to a ``MessageListModel`` as the screen
+applies them; run on an empty cache it lists cold, on a filled one warm.
 """
 
 from __future__ import annotations
 
 import imaplib
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import imapclient
 
@@ -30,6 +36,7 @@ from sage_tui.imap import (
 )
 from sage_tui.imap.fastlist import clear_memos
 from sage_tui.imap.parsing import SUMMARY_ITEMS
+from sage_tui.listing import MessageListModel
 from sage_tui.triage import newest_first_chunks
 
 CHUNK = 2000
@@ -194,3 +201,66 @@ def inbox_uids(account: Account) -> list[int]:
         return sorted(int(uid) for uid in data[0].split())
     finally:
         imap.logout()
+
+
+# -- the app's folder loading (header cache) ------------------------------------------------
+
+
+@dataclass
+class AppListing:
+    """What the app's folder loading did: its rows, and when (seconds from the start)."""
+
+    model: MessageListModel = field(default_factory=MessageListModel)
+    first_rows: float | None = None
+    """When rows were first on screen (the cached rows, or the newest page)."""
+    from_cache: bool = False
+    finished: float | None = None
+    """When every row was known and confirmed by the server (``FolderLoadFinished``)."""
+
+
+def app_list(account: Account, cache_file: Path, folder: str = "INBOX") -> AppListing:
+    """List ``folder`` as the app's folder view does, with the header cache at ``cache_file``.
+
+    The screen's handlers are reproduced on a plain ``MessageListModel``: a page replaces the
+    rows, chunks and resynced additions are merged, removals taken off.
+    """
+    from sage_tui.cache import HeaderCache  # the app's modules: Textual comes with them
+    from sage_tui.folder_loading import load_folder
+    from sage_tui.messages import (
+        FolderChunkLoaded,
+        FolderLoadFailed,
+        FolderLoadFinished,
+        FolderPageLoaded,
+        FolderResynced,
+        FolderResyncFailed,
+    )
+
+    close_all()
+    clear_memos()
+    started = time.perf_counter()
+    result = AppListing()
+    model = result.model
+
+    def post(message: object) -> None:
+        now = time.perf_counter() - started
+        if isinstance(message, FolderPageLoaded):
+            model.set_rows(message.rows)
+            if result.first_rows is None:
+                result.first_rows, result.from_cache = now, message.cached
+        elif isinstance(message, FolderChunkLoaded):
+            model.add(message.rows)
+        elif isinstance(message, FolderResynced):
+            model.remove(message.removed)
+            model.add(message.added)
+        elif isinstance(message, FolderLoadFinished):
+            result.finished = now
+        elif isinstance(message, FolderLoadFailed | FolderResyncFailed):
+            raise RuntimeError(f"the app's folder loading failed: {message.error}")
+
+    cache = HeaderCache(cache_file)  # a connection per operation: nothing to close
+    try:
+        load_folder(IMAPClient(account.config()), cache, folder, 1, post, lambda: False,
+                    page_size=PAGE, chunk_size=CHUNK)
+    finally:
+        close_all()
+    return result

@@ -1,14 +1,14 @@
 """Peak memory of a process that holds a fully listed folder, as the app holds it.
 
-Run by ``run.py`` in a child process, so the figure is this process's own peak resident set
-(``ru_maxrss``), nothing of the benchmark's. It imports the app (Textual and all), then lists
-the folder the way the folder view does: ``fetch_newest`` for the first page, then every other
-message newest first in 2,000-message chunks (``newest_first_chunks``), each merged into a
-``MessageListModel``. With ``--baseline`` it stops after the imports: the floor.
+Run by ``run.py`` in a child process, so the figure is this process's own peak resident set,
+nothing of the benchmark's. It imports the app (Textual and all), then lists
+the folder the way the folder view does on a first start (``contenders.app_list``: the app's
+``folder_loading`` with an empty header cache, which it fills meanwhile; newest page, then the
+rest newest first in chunks merged into a ``MessageListModel``). With ``--baseline`` it stops
+after the imports: the floor.
 
 Prints one JSON object: ``{"rows": N, "maxrss_kib": K, "seconds": S}``, the peak being
-``VmHWM`` (see ``peak_rss_kib``). The password comes from
-``SAGE_TUI_PASSWORD``.
+``VmHWM`` (see ``peak_rss_kib``). The password comes from ``SAGE_TUI_PASSWORD``.
 """
 
 from __future__ import annotations
@@ -18,30 +18,14 @@ import json
 import os
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sage_tui.app  # noqa: F401 - the app's process holds Textual and the screens too
-from sage_tui.imap import ConnectionConfig, IMAPClient, IMAPMailboxService
-from sage_tui.listing import MessageListModel
-from sage_tui.screens.main import CHUNK_SIZE, PAGE_SIZE
-from sage_tui.triage import newest_first_chunks
-
-
-def list_folder(config: ConnectionConfig, folder: str) -> MessageListModel:
-    """The folder view's loading steps (``MainScreen._load_folder``), without the screen."""
-    service = IMAPMailboxService(IMAPClient(config))
-    service.select(folder, readonly=True)
-    model = MessageListModel()
-    newest = service.fetch_newest(PAGE_SIZE)
-    model.set_rows(newest)
-    known = {row.uid for row in newest}
-    rest = [uid for uid in reversed(service.search()) if uid not in known]
-    for rows, _ in newest_first_chunks(service, rest, CHUNK_SIZE):
-        model.add(rows)
-    return model
+from benchmarks.contenders import Account, app_list
 
 
 def main() -> None:
@@ -55,11 +39,9 @@ def main() -> None:
     started = time.perf_counter()
     rows = 0
     if not args.baseline:
-        config = ConnectionConfig(host=args.host, port=args.port, username=args.user,
-                                  password=os.environ["SAGE_TUI_PASSWORD"], use_ssl=False,
-                                  timeout=300)
-        model = list_folder(config, args.folder)
-        rows = model.total
+        account = Account(args.host, args.port, args.user, os.environ["SAGE_TUI_PASSWORD"])
+        with tempfile.TemporaryDirectory() as scratch:  # an empty header cache: a first start
+            rows = app_list(account, Path(scratch) / "headers.sqlite", args.folder).model.total
     print(json.dumps({"rows": rows, "maxrss_kib": peak_rss_kib(),
                       "seconds": time.perf_counter() - started}))
 
