@@ -50,7 +50,9 @@ FILE_NAME = "headers.sqlite3"
 MAX_FOLDERS = 50
 """Folders kept per account (least recently opened go first)."""
 MAX_ROWS = 300_000
-"""Messages kept per account, about 200 bytes each on disk (so roughly 60 MB at most)."""
+"""Messages kept per account, about 300 bytes each on disk (so roughly 90 MB at most)."""
+
+
 @dataclass(frozen=True)
 class FolderState:
     """What a cached folder was in sync with, and which listing its rows belong to.
