@@ -227,16 +227,20 @@ class HeaderCache(CacheFile):
             with write_transaction(db):
                 if not _still_listing(db, base):
                     return False
-                db.executemany(
+                before = db.execute("SELECT rows FROM folders WHERE id = ?",
+                                    (base.folder_id,)).fetchone()[0]
+                deleted = db.executemany(
                     "DELETE FROM messages WHERE folder = ? AND uidvalidity = ? AND uid = ?", gone
-                )
+                ).rowcount
                 _insert(db, base, encoded)
                 db.executemany(
                     "UPDATE messages SET flags = ? "
                     "WHERE folder = ? AND uidvalidity = ? AND uid = ?",
                     flag_rows,
                 )
-                count = _count(db, base)
+                # Not COUNT(*) (a tenth of a second on 100,000 rows, for every open): new rows
+                # are new UIDs, so this is exact but for a rare re-sent one (then it is over).
+                count = max(0, before - max(0, deleted)) + len(encoded)
                 db.execute(
                     "UPDATE folders SET uidnext = ?, highestmodseq = ?, complete = 1, "
                     "rows = ?, opened = ? WHERE id = ?",
