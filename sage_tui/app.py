@@ -28,6 +28,7 @@ from sage_tui.imap.metrics import EngineEvent, EventKind, MetricsSnapshot
 from sage_tui.keymap import effective
 from sage_tui.messages import ConnectionStateChanged, EngineReported
 from sage_tui.passwords import PasswordError, resolve_password
+from sage_tui.screens.doctor import DoctorScreen
 from sage_tui.screens.health import HealthScreen
 from sage_tui.screens.help import HelpScreen
 from sage_tui.screens.main import MainScreen
@@ -228,6 +229,11 @@ class SageApp(CacheOwner, App[None]):
         if self._engine_closed or self.client is None:
             return None
         return self.client.get_metrics()
+
+    def action_doctor(self) -> None:
+        """``sage-tui doctor``'s checks for the open account, on a screen of their own."""
+        if self.account is not None and not isinstance(self.screen, DoctorScreen):
+            self.push_screen(DoctorScreen(self.account.config))
 
     def action_connection_health(self) -> None:
         """The full "Connection health" screen."""

@@ -33,6 +33,8 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("view: Show or hide the health panel", "toggle_health", "Circuit, pool, retries, latency"),
     ("view: Connection health", "connection_health",
      "Full screen: circuit, pool, retries, latency, last error and the event log"),
+    ("doctor: Check the connection", "doctor",
+     "DNS, TCP, TLS and certificate, login, folders, latency: sage-tui doctor's checks"),
     ("app: Help", "help", "Every key binding"),
     ("app: Clear cache", "clear_cache",
      "Forget the cached message lists; folders load from the server until cached again"),
@@ -51,7 +53,8 @@ class MailCommands(Provider):
             return []
         commands: list[tuple[str, Callable[[], object], str]] = []
         for title, action, words in ACTIONS:
-            target = app if action in ("help", "connection_health", "clear_cache") else main
+            target = app if action in ("help", "connection_health", "clear_cache", "doctor"
+                                       ) else main
             commands.append((title, partial(target.run_action, action), words))
         for folder in main.folder_tree.folders:
             if folder.selectable:
