@@ -92,6 +92,7 @@ class SageApp(CacheOwner, App[None]):
         self.client = IMAPClient(account.config)
         self._unsubscribe = self.client.subscribe(self._engine_event)
         self._engine_closed = False
+        self.health_feed.stop()  # the previous account's timers
         self.health_feed = HealthFeed(self, self._read_metrics)
 
     def on_mount(self) -> None:
