@@ -8,7 +8,8 @@ cannot look fast. Floors use the same server, folder and loopback connection:
   chunks and parses nothing (the issue's "wire floor");
 - ``imapclient_list``: raw imapclient fetching ENVELOPE, FLAGS, INTERNALDATE and RFC822.SIZE in
   chunks, as a plain imapclient program lists a folder;
-- ``wire_search_page``: ``UID SEARCH`` and a FETCH of the newest page through ``imaplib``;
+- ``wire_search_page``: ``UID SEARCH`` and a FETCH of the newest page through ``imaplib``
+  (searches run on a connection that is already open, as in the app);
 - ``wire_move``: ``UID MOVE`` through ``imaplib`` with the same compressed UID set, in as few
   commands as the server's line limit allows.
 
@@ -126,31 +127,36 @@ def imapclient_list(account: Account, folder: str = "INBOX") -> int:
 # -- search ---------------------------------------------------------------------------------
 
 
-def engine_search_page(account: Account, criteria: IMAPSearchCriteria, chunk: int) -> int:
-    """What the app does until the first results are listed: a fresh search, then the first
-    chunk of results, newest first (``newest_first_chunks``, as the search view)."""
+def open_engine(account: Account) -> IMAPMailboxService:
+    """The engine with INBOX open, as the app has it when the user searches."""
     mailbox = _engine(account)
     mailbox.select("INBOX", readonly=True)
+    return mailbox
+
+
+def engine_search_page(mailbox: IMAPMailboxService, criteria: IMAPSearchCriteria,
+                       chunk: int) -> int:
+    """What the search view does until the first results are listed: a fresh search, then
+    the first chunk of results, newest first (``newest_first_chunks``)."""
     uids = mailbox.search(criteria, fresh=True)[::-1]
     rows, _ = next(newest_first_chunks(mailbox, uids, chunk), ([], 0))
-    close_all()
     return len(rows)
 
 
-def wire_search_page(account: Account, criteria: IMAPSearchCriteria) -> int:
-    """The floor: ``UID SEARCH`` and a FETCH of the newest page through imaplib, unparsed."""
+def open_wire(account: Account) -> imaplib.IMAP4:
     imap = account.imaplib()
-    try:
-        imap.select("INBOX", readonly=True)
-        _, data = imap.uid("SEARCH", *criteria.to_wire())
-        uids = sorted(int(uid) for uid in data[0].split())[-PAGE:]
-        if not uids:
-            return 0
-        page = str(MessageSet(uids))
-        _, fetched = imap.uid("FETCH", page, "(" + " ".join(SUMMARY_ITEMS) + ")")
-        return sum(1 for part in fetched if isinstance(part, tuple))
-    finally:
-        imap.logout()
+    imap.select("INBOX", readonly=True)
+    return imap
+
+
+def wire_search_page(imap: imaplib.IMAP4, criteria: IMAPSearchCriteria) -> int:
+    """The floor: ``UID SEARCH`` and a FETCH of the newest page through imaplib, unparsed."""
+    _, data = imap.uid("SEARCH", *criteria.to_wire())
+    uids = sorted(int(uid) for uid in data[0].split())[-PAGE:]
+    if not uids:
+        return 0
+    _, fetched = imap.uid("FETCH", str(MessageSet(uids)), "(" + " ".join(SUMMARY_ITEMS) + ")")
+    return sum(1 for part in fetched if isinstance(part, tuple))
 
 
 # -- bulk archive ---------------------------------------------------------------------------
