@@ -39,9 +39,9 @@ def summary(uid: int, **fields: object) -> MessageSummary:
         "subject": f"Message {uid}",
         "from_": (Address("Ana Lima", "ana@example.org"),),
         "to": (Address("", "me@example.org"),),
-        "date": datetime(2024, 5, 1, tzinfo=UTC) + timedelta(hours=uid),
+        "date": datetime(2024, 5, 1, tzinfo=UTC) + timedelta(hours=uid % 10_000),
         "internaldate": datetime(2024, 5, 1, 2, tzinfo=timezone(timedelta(hours=2)))
-        + timedelta(hours=uid),
+        + timedelta(hours=uid % 10_000),
         "flags": frozenset({"\\Seen"}) if uid % 2 else frozenset(),
         "size": 1000 + uid,
         "has_attachments": uid % 3 == 0,
@@ -100,6 +100,16 @@ def test_rows_come_back_exactly_as_stored(cache):
     assert cached.select_info() == SelectInfo("INBOX", 5, 7, 100, 50, readonly=True)
 
 
+def test_without_the_fast_build_rows_come_back_the_same(cache, monkeypatch):
+    """If ``MessageSummary`` changes shape, decoding falls back to the constructor."""
+    from sage_tui.cache import codec
+
+    rows = [summary(1), summary(2, cc=(Address("", "c@x"),), references=("<r@x>",))]
+    store(cache, rows)
+    monkeypatch.setattr(codec, "FAST_BUILD", False)
+    assert cache.load(ACCOUNT, "INBOX").rows == rows
+
+
 def test_rows_are_keyed_by_account_folder_and_uidvalidity(cache):
     store(cache, [summary(1, subject="alice inbox")])
     store(cache, [summary(1, subject="bob inbox")], account="bob@imap.test:993")
@@ -134,6 +144,29 @@ def test_apply_changes_rows_and_state_together(cache):
     assert after.rows[0].flags == frozenset({"\\Flagged"})
     assert (after.state.uidnext, after.state.highestmodseq) == (120, 77)
     assert cache.stats(ACCOUNT).rows == 4
+
+
+def test_rows_far_apart_in_uid_space(cache):
+    """Rows are stored a page of UIDs at a time: gaps, page edges and the largest UID."""
+    uids = [1, 255, 256, 257, 1000, 70_000, 70_001, 4_294_967_295]
+    listing = cache.start_listing(ACCOUNT, "INBOX", info(len(uids)))
+    assert listing.add([summary(uid) for uid in uids[4:]])
+    assert listing.finish([summary(uid) for uid in uids[:4]])
+    cached = cache.load(ACCOUNT, "INBOX")
+    assert cached.rows == [summary(uid) for uid in uids]
+    assert cache.apply(ACCOUNT, "INBOX", cached.state, info(),
+                       removed=[256, 1000, 70_000, 70_001, 99],
+                       rows=[summary(258), summary(70_002, subject="new")],
+                       flags={255: frozenset({"\\Flagged"}), 1000: frozenset(), 4_294_967_295:
+                              frozenset({"$Later"})})
+    after = cache.load(ACCOUNT, "INBOX")
+    assert [r.uid for r in after.rows] == [1, 255, 257, 258, 70_002, 4_294_967_295]
+    assert after.rows[1].flags == frozenset({"\\Flagged"})
+    assert after.rows[-1].flags == frozenset({"$Later"}) and after.rows[4].subject == "new"
+    assert cache.stats(ACCOUNT).rows == 6
+    with sqlite3.connect(cache.path) as db:  # a page left empty is gone, not kept empty
+        pages = [page for (page,) in db.execute("SELECT page FROM pages ORDER BY page")]
+    assert pages == [0, 1, 273, 16_777_215]
 
 
 def test_a_listing_is_used_only_once_finished(cache):
@@ -251,11 +284,11 @@ def test_a_crash_during_a_resync_leaves_the_previous_complete_state(tmp_path):
     # written into its open transaction, before the commit.
     done = run_child(path, """
         import sage_tui.cache.store as store
-        real_insert = store._insert
-        def insert_then_die(db, state, encoded):
-            real_insert(db, state, encoded)
+        real_merge = store._merge
+        def merge_then_die(*args, **kwargs):
+            real_merge(*args, **kwargs)
             os._exit(9)
-        store._insert = insert_then_die
+        store._merge = merge_then_die
         base = cache.load(ACCOUNT, "INBOX").state
         cache.apply(ACCOUNT, "INBOX", base, info(uidnext=200, modseq=99),
                     removed=range(1, 40), rows=[summary(150)], flags={45: frozenset()})

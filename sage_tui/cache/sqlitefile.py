@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump when the tables change: a file with another version is rebuilt."""
 
 BUSY_SECONDS = 5.0
@@ -51,14 +51,14 @@ _SCHEMA = (
         opened REAL NOT NULL,
         UNIQUE (account, name)
     )""",
-    """CREATE TABLE messages (
+    # A page holds the records of the folder's UIDs from page << PAGE_BITS up, keyed inside
+    # by UID: so every message is found by account + folder + UIDVALIDITY + UID.
+    """CREATE TABLE pages (
         folder INTEGER NOT NULL,
         uidvalidity INTEGER NOT NULL,
-        uid INTEGER NOT NULL,
-        flags BLOB NOT NULL,
-        people BLOB NOT NULL,
-        rest BLOB NOT NULL,
-        PRIMARY KEY (folder, uidvalidity, uid)
+        page INTEGER NOT NULL,
+        records BLOB NOT NULL,
+        PRIMARY KEY (folder, uidvalidity, page)
     ) WITHOUT ROWID""",
 )
 

@@ -2,9 +2,10 @@
 
 What it promises, and how:
 
-- **Never misread.** Rows are keyed by account + folder + UIDVALIDITY + UID; a folder whose
+- **Never misread.** Rows are keyed by account + folder + UIDVALIDITY + UID (stored a page of
+  256 UIDs per SQLite row, so that 100,000 rows are a few hundred reads); a folder whose
   UIDVALIDITY changed is discarded. The schema has a version (``PRAGMA user_version``) and the
-  row encoding an identity (``codec.CODEC``); a file with another one is rebuilt, not read.
+  record encoding an identity (``codec.CODEC``); a file with another one is rebuilt, not read.
 - **Never half-used.** A folder's sync state (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ) is written in
   the same transaction as the rows it describes. A first listing streams its rows in short
   transactions with the folder marked incomplete, and only the last one marks it complete, so a
@@ -38,7 +39,7 @@ from pathlib import Path
 from sage_tui.imap.models import MessageSummary, SelectInfo
 from sage_tui.locations import cache_dir
 
-from .codec import Decoder, EncodedRow, encode, encode_flags
+from .codec import Decoder, Record, dump_page, encode, encode_flags, load_page
 from .sqlitefile import SCHEMA_VERSION, CacheFile, CorruptCache, read_transaction, write_transaction
 
 log = logging.getLogger(__name__)
@@ -149,15 +150,14 @@ class HeaderCache(CacheFile):
                 if found is None or not found[5]:
                     return None
                 state = FolderState(*found[:5])
-                stored: list[EncodedRow] = db.execute(
-                    "SELECT uid, flags, people, rest FROM messages "
-                    "WHERE folder = ? AND uidvalidity = ? ORDER BY uid",
+                pages = [blob for (blob,) in db.execute(
+                    "SELECT records FROM pages WHERE folder = ? AND uidvalidity = ? ORDER BY page",
                     (state.folder_id, state.uidvalidity),
-                ).fetchall()
+                )]
             try:
-                rows = Decoder().rows(stored)
-            except (ValueError, TypeError, EOFError) as exc:
-                raise CorruptCache(f"a cached row of {folder} does not decode: {exc}") from exc
+                rows = Decoder().pages(pages)
+            except ValueError as exc:
+                raise CorruptCache(f"{folder}: {exc}") from exc
             return CachedFolder(folder, state, rows)
 
         return self._run(f"reading {folder}", read, None)
@@ -219,9 +219,8 @@ class HeaderCache(CacheFile):
         if info.uidvalidity != base.uidvalidity:
             return False
         encoded = [encode(row) for row in rows]
-        flag_rows = [(encode_flags(f), base.folder_id, base.uidvalidity, uid)
-                     for uid, f in (flags or {}).items()]
-        gone = [(base.folder_id, base.uidvalidity, uid) for uid in removed]
+        flag_blobs = {uid: encode_flags(f) for uid, f in (flags or {}).items()}
+        gone = list(removed)
 
         def write(db: sqlite3.Connection) -> bool:
             with write_transaction(db):
@@ -229,18 +228,7 @@ class HeaderCache(CacheFile):
                     return False
                 before = db.execute("SELECT rows FROM folders WHERE id = ?",
                                     (base.folder_id,)).fetchone()[0]
-                deleted = db.executemany(
-                    "DELETE FROM messages WHERE folder = ? AND uidvalidity = ? AND uid = ?", gone
-                ).rowcount
-                _insert(db, base, encoded)
-                db.executemany(
-                    "UPDATE messages SET flags = ? "
-                    "WHERE folder = ? AND uidvalidity = ? AND uid = ?",
-                    flag_rows,
-                )
-                # Not COUNT(*) (a tenth of a second on 100,000 rows, for every open): new rows
-                # are new UIDs, so this is exact but for a rare re-sent one (then it is over).
-                count = max(0, before - max(0, deleted)) + len(encoded)
+                count = before + _merge(db, base, encoded, removed=gone, flags=flag_blobs)
                 db.execute(
                     "UPDATE folders SET uidnext = ?, highestmodseq = ?, complete = 1, "
                     "rows = ?, opened = ? WHERE id = ?",
@@ -268,7 +256,7 @@ class HeaderCache(CacheFile):
                 folders, rows = db.execute(
                     "SELECT COUNT(*), COALESCE(SUM(rows), 0) FROM folders"
                 ).fetchone()
-                db.execute("DELETE FROM messages")
+                db.execute("DELETE FROM pages")
                 db.execute("DELETE FROM folders")
             try:  # give the space back; another instance reading right now may prevent it
                 db.execute("VACUUM")
@@ -296,7 +284,7 @@ class HeaderCache(CacheFile):
                 kept += 1
                 total += rows
             if doomed:
-                db.executemany("DELETE FROM messages WHERE folder = ?", doomed)
+                db.executemany("DELETE FROM pages WHERE folder = ?", doomed)
                 db.executemany("DELETE FROM folders WHERE id = ?", doomed)
                 log.info("header cache: evicted %d folder(s) of %s", len(doomed), account)
 
@@ -323,7 +311,7 @@ class Listing:
         """Store the last ``rows`` and mark the folder complete, in one transaction."""
         return self._write([encode(row) for row in rows], finish=True)
 
-    def _write(self, encoded: list[EncodedRow], *, finish: bool) -> bool:
+    def _write(self, encoded: list[Record], *, finish: bool) -> bool:
         if not self.active:
             return False
         cache, state = self.cache, self.state
@@ -332,12 +320,9 @@ class Listing:
             with write_transaction(db):
                 if not _still_listing(db, state):
                     return False
-                _insert(db, state, encoded)
-                # Counted for real once, at the end; until then an upper bound is enough (a
-                # listing's chunks do not overlap), and counting every time costs O(n^2).
-                count = _count(db, state) if finish else self.count + len(encoded)
+                count = self.count + _merge(db, state, encoded)
                 if count > cache.max_rows:  # too big to cache: not at all, not in part
-                    db.execute("DELETE FROM messages WHERE folder = ?", (state.folder_id,))
+                    db.execute("DELETE FROM pages WHERE folder = ?", (state.folder_id,))
                     db.execute("DELETE FROM folders WHERE id = ?", (state.folder_id,))
                     log.info("header cache: %s has over %d messages; not cached",
                              self.folder, cache.max_rows)
@@ -369,23 +354,68 @@ def _still_listing(db: sqlite3.Connection, state: FolderState) -> bool:
     ).fetchone() is not None
 
 
-def _insert(db: sqlite3.Connection, state: FolderState, encoded: list[EncodedRow]) -> None:
-    db.executemany(
-        "INSERT OR REPLACE INTO messages (folder, uidvalidity, uid, flags, people, rest) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        ((state.folder_id, state.uidvalidity, *row) for row in encoded),
-    )
+PAGE_BITS = 8
+"""A page holds the records of 256 consecutive UIDs (fewer where UIDs have gaps)."""
 
 
-def _count(db: sqlite3.Connection, state: FolderState) -> int:
-    return db.execute("SELECT COUNT(*) FROM messages WHERE folder = ? AND uidvalidity = ?",
-                      (state.folder_id, state.uidvalidity)).fetchone()[0]
+def _merge(
+    db: sqlite3.Connection,
+    state: FolderState,
+    records: list[Record],
+    *,
+    removed: Iterable[int] = (),
+    flags: Mapping[int, bytes] | None = None,
+) -> int:
+    """Write ``records`` (new or replacing), drop ``removed`` UIDs and set ``flags`` (UID ->
+    encoded flags), page by page; returns how many rows the folder gained (or lost)."""
+    touched: dict[int, tuple[list[Record], set[int], dict[int, bytes]]] = {}
+
+    def page(uid: int) -> tuple[list[Record], set[int], dict[int, bytes]]:
+        entry = touched.get(uid >> PAGE_BITS)
+        if entry is None:
+            entry = touched[uid >> PAGE_BITS] = ([], set(), {})
+        return entry
+
+    for record in records:
+        page(record["uid"])[0].append(record)  # type: ignore[arg-type]
+    for uid in removed:
+        page(uid)[1].add(uid)
+    for uid, blob in (flags or {}).items():
+        page(uid)[2][uid] = blob
+    key = (state.folder_id, state.uidvalidity)
+    gained = 0
+    for number, (new, gone, changed) in touched.items():
+        found = db.execute(
+            "SELECT records FROM pages WHERE folder = ? AND uidvalidity = ? AND page = ?",
+            (*key, number),
+        ).fetchone()
+        try:
+            held = {r["uid"]: r for r in load_page(found[0])} if found else {}
+        except ValueError as exc:
+            raise CorruptCache(str(exc)) from exc
+        before = len(held)
+        for uid in gone:
+            held.pop(uid, None)
+        for uid, blob in changed.items():
+            record = held.get(uid)
+            if record is not None:
+                record["flags"] = blob
+        for record in new:
+            held[record["uid"]] = record  # type: ignore[index]
+        gained += len(held) - before
+        if held:
+            db.execute("INSERT OR REPLACE INTO pages (folder, uidvalidity, page, records) "
+                       "VALUES (?, ?, ?, ?)", (*key, number, dump_page(held.values())))
+        elif found:
+            db.execute("DELETE FROM pages WHERE folder = ? AND uidvalidity = ? AND page = ?",
+                       (*key, number))
+    return gained
 
 
 def _delete_folder(db: sqlite3.Connection, account: str, folder: str) -> None:
     found = db.execute("SELECT id FROM folders WHERE account = ? AND name = ?",
                        (_key(account), _key(folder))).fetchone()
     if found is not None:
-        db.execute("DELETE FROM messages WHERE folder = ?", found)
+        db.execute("DELETE FROM pages WHERE folder = ?", found)
         db.execute("DELETE FROM folders WHERE id = ?", found)
 
