@@ -51,7 +51,7 @@ FILE_NAME = "headers.sqlite3"
 MAX_FOLDERS = 50
 """Folders kept per account (least recently opened go first)."""
 MAX_ROWS = 300_000
-"""Messages kept per account, about 300 bytes each on disk (so roughly 90 MB at most)."""
+"""Messages kept per account, about 220 bytes each on disk (so roughly 65 MB at most)."""
 
 
 @dataclass(frozen=True)
