@@ -377,16 +377,21 @@ def _hits(account: c.Account) -> int:
 # -- report ---------------------------------------------------------------------------------
 
 
-def environment(args: argparse.Namespace) -> list[str]:
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+def environment(args: argparse.Namespace, load_before: str) -> list[str]:
     dovecot = subprocess.run(["dovecot", "--version"], capture_output=True, text=True,
                              check=False).stdout.strip() if shutil.which("dovecot") else "?"
-    load = os.getloadavg()
     return [
         f"- date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"- machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), "
         f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
         f"Dovecot {dovecot} on loopback, plain IMAP",
-        f"- load average at the end (1, 5, 15 min): {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}",
+        f"- load average (1, 5, 15 min) before: {load_before}; after: {load_average()} "
+        "(the machine may be shared: ratios within one run are what count)",
         f"- command: `python benchmarks/run.py {' '.join(sys.argv[1:])}`",
         f"- medians of {args.runs} runs after one warm-up run; contenders take turns in each run",
     ]
@@ -420,6 +425,7 @@ def main() -> None:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
 
     rows: list[Row] = []
+    load_before = load_average()
     with DovecotServer() as server:
         accounts = {size: seeded_account(server, size) for size in sizes}
         if "list" in sections:
@@ -436,7 +442,11 @@ def main() -> None:
         if "archive" in sections:
             rows += archive_section(server, args.runs)
 
-    report = ["# sage-tui benchmark results", "", *environment(args), "", *table(rows), ""]
+    report = [
+        "# sage-tui benchmark results", "", *environment(args, load_before), "", *table(rows),
+        "", "Ratio targets compare with the floor measured in the same run; for absolute "
+        "targets (s, MB) the ratio is context only.", "",
+    ]
     print("\n".join(report))
     if args.markdown:
         Path(args.markdown).write_text("\n".join(report))
