@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sage_tui.imap import wire
+from sage_tui.imap.fastlist import fast_summaries
 from sage_tui.imap.mime import parse_message
 from sage_tui.imap.models import MessageSummary
-from sage_tui.imap.fastlist import fast_summaries
 from sage_tui.imap.parsing import (
     SUMMARY_ITEMS,
     decode_text,
