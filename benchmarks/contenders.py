@@ -135,11 +135,11 @@ def open_engine(account: Account) -> IMAPMailboxService:
 
 
 def engine_search_page(mailbox: IMAPMailboxService, criteria: IMAPSearchCriteria,
-                       chunk: int) -> int:
+                       chunk: int, first: int) -> int:
     """What the search view does until the first results are listed: a fresh search, then
     the first chunk of results, newest first (``newest_first_chunks``)."""
     uids = mailbox.search(criteria, fresh=True)[::-1]
-    rows, _ = next(newest_first_chunks(mailbox, uids, chunk), ([], 0))
+    rows, _ = next(newest_first_chunks(mailbox, uids, chunk, first=first), ([], 0))
     return len(rows)
 
 

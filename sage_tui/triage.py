@@ -44,16 +44,20 @@ def service_for(client: IMAPClient, info: SelectInfo | None) -> IMAPMailboxServi
 
 
 def newest_first_chunks(
-    service: IMAPMailboxService, uids: Sequence[int], size: int
+    service: IMAPMailboxService, uids: Sequence[int], size: int, *, first: int | None = None
 ) -> Iterator[tuple[list[MessageSummary], int]]:
     """Summaries of ``uids`` (given newest first) in chunks, with how many are done so far.
 
     One shape for a folder's background fill and for search results, so that both stream
-    rows to the list as they arrive, newest first.
+    rows to the list as they arrive, newest first. ``first`` makes the first chunk a screenful,
+    so that search results appear after one small FETCH instead of a big one.
     """
-    for start in range(0, len(uids), size):
-        chunk = uids[start : start + size]
+    start = 0
+    while start < len(uids):
+        step = first if start == 0 and first else size
+        chunk = uids[start : start + step]
         yield service.fetch(MessageSet(chunk)), start + len(chunk)
+        start += len(chunk)
 
 
 def move_messages(

@@ -42,6 +42,8 @@ else:
     _Base = object
 
 RESULT_CHUNK = 2000
+FIRST_RESULTS = 100
+"""The first results come in one small FETCH (a screenful), the rest in big chunks."""
 VIRTUAL_ROLES = frozenset({"all", "flagged"})
 """Folders that only mirror others (Gmail's All Mail, Flagged): searched, they list each
 match twice."""
@@ -172,7 +174,8 @@ class SearchView(_Base):
         service = service_for(self.client, info)
         try:
             uids = service.search(criteria, fresh=True)[::-1]  # newest first
-            for rows, done in newest_first_chunks(service, uids, RESULT_CHUNK):
+            for rows, done in newest_first_chunks(service, uids, RESULT_CHUNK,
+                                                  first=FIRST_RESULTS):
                 if worker.is_cancelled:
                     return
                 self.post_message(FolderChunkLoaded(generation, rows, done, len(uids)))
