@@ -19,7 +19,8 @@ Starts a throwaway Dovecot on loopback (the test suite's harness), seeds one fol
   FETCH of the newest page through imaplib.
 
 Times are medians over ``--runs`` runs after one warm-up run; the contenders of a target take
-turns within each run, so a busy machine slows them alike and the ratios stay meaningful.
+turns within each run (in reverse order every other run), so a busy machine slows them alike
+and the ratios stay meaningful.
 Targets are printed as they are in the issue, with PASS or FAIL; nothing is tuned to pass.
 
 Run: ``python benchmarks/run.py --folder-sizes 20000,100000 [--runs 5] [--markdown FILE]``.
@@ -43,6 +44,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -59,6 +61,8 @@ ARCHIVE_COUNT = 10_000
 ARCHIVE_FOLDER = 20_000
 SEARCH = IMAPSearchCriteria().from_address("newsletter")
 """A search the server must answer from the headers of every message (1 in 8 match)."""
+T = TypeVar("T")
+
 RESULT_CHUNK = 2000
 """Results per FETCH after the first (``screens.search_view.RESULT_CHUNK``)."""
 FIRST_RESULTS = 100
@@ -103,12 +107,19 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def in_turn(contenders: dict[str, T], round_number: int) -> list[tuple[str, T]]:
+    """The contenders in order, reversed every other round: whoever runs first (a server
+    cache still cold, a neighbour's burst) is not always the same one."""
+    order = list(contenders.items())
+    return order[::-1] if round_number % 2 else order
+
+
 def timed(contenders: dict[str, Callable[[], int]], expected: dict[str, int], runs: int
           ) -> dict[str, float]:
     """Median seconds of each contender; one warm-up round, then ``runs`` rounds in turn."""
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     for round_number in range(runs + 1):
-        for name, work in contenders.items():
+        for name, work in in_turn(contenders, round_number):
             started = time.perf_counter()
             count = work()
             elapsed = time.perf_counter() - started
@@ -183,7 +194,7 @@ def startup_section(accounts: dict[int, c.Account], runs: int) -> list[Row]:
         contenders[f"app {size}"] = _clock(app(account, size))
     try:
         for round_number in range(runs + 1):
-            for name, work in contenders.items():
+            for name, work in in_turn(contenders, round_number):
                 elapsed = work()
                 if round_number:
                     durations.setdefault(name, []).append(elapsed)
@@ -333,7 +344,7 @@ def _moved(account: c.Account, choose: Callable[[list[int]], list[int]],
 def _timed_moves(contenders: dict[str, Callable[[], float]], runs: int) -> dict[str, float]:
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     for round_number in range(runs + 1):
-        for name, work in contenders.items():
+        for name, work in in_turn(contenders, round_number):
             elapsed = work()
             if round_number:
                 samples[name].append(elapsed)
@@ -396,7 +407,8 @@ def environment(args: argparse.Namespace, load_before: str) -> list[str]:
         f"- load average (1, 5, 15 min) before: {load_before}; after: {load_average()} "
         "(the machine may be shared: ratios within one run are what count)",
         f"- command: `python benchmarks/run.py {' '.join(sys.argv[1:])}`",
-        f"- medians of {args.runs} runs after one warm-up run; contenders take turns in each run",
+        f"- medians of {args.runs} runs after one warm-up run; contenders take turns in each "
+        "run, in reverse order every other run",
     ]
 
 
