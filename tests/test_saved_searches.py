@@ -41,6 +41,17 @@ def test_a_corrupt_file_is_set_aside_with_one_notice(tmp_path):
     assert json.loads(path.read_text(encoding="utf-8"))["searches"][0]["name"] == "ok"
 
 
+async def _search_then_save(pilot, screen, query: str, *form_keys: str) -> None:
+    """Run ``query`` from the filter line, then save it with ``w`` and ``form_keys``."""
+    await settle(pilot, lambda: screen.loaded and bool(screen.folder_tree.folders))
+    await pilot.press("slash", *query, "enter")
+    await settle(pilot, lambda: screen.search is not None and screen.loaded)
+    await pilot.press("w")
+    await pilot.pause()
+    await pilot.press(*form_keys)
+    await settle(pilot, lambda: screen.folder_tree.has_searches)
+
+
 async def test_save_a_search_see_its_count_open_it_and_delete_it(dovecot, imap_user):
     seed_folder(dovecot.host, dovecot.port, imap_user.name, imap_user.password, "INBOX", [
         make_message(1, subject="weekly digest"), make_message(2, subject="lunch"),
@@ -48,13 +59,7 @@ async def test_save_a_search_see_its_count_open_it_and_delete_it(dovecot, imap_u
     app = make_app(plain_config(dovecot.host, dovecot.port, imap_user))
     async with app.run_test(size=(140, 40)) as pilot:
         screen = main_screen(app)
-        await settle(pilot, lambda: screen.loaded and bool(screen.folder_tree.folders))
-        await pilot.press("slash", *"subject:digest", "enter")
-        await settle(pilot, lambda: screen.search is not None and screen.loaded)
-        await pilot.press("w")
-        await pilot.pause()
-        await pilot.press(*"digests", "enter")
-        await settle(pilot, lambda: screen.folder_tree.has_searches)
+        await _search_then_save(pilot, screen, "subject:digest", *"digests", "enter")
         await settle(pilot, lambda: screen.folder_tree._search_rows[0][1] == 2)
         # Back to the folder, then open the saved search from the tree.
         await pilot.press("escape")
@@ -112,14 +117,9 @@ async def test_a_search_over_all_folders_lists_acts_and_undoes_per_folder(
     app = make_app(plain_config(dovecot.host, dovecot.port, user))
     async with app.run_test(size=(140, 40)) as pilot:
         screen = main_screen(app)
-        await settle(pilot, lambda: screen.loaded and bool(screen.folder_tree.folders))
-        await pilot.press("slash", *"subject:digest", "enter")
-        await settle(pilot, lambda: screen.search is not None and screen.loaded)
-        await pilot.press("w")
-        await pilot.pause()
-        await pilot.press(*"digests", "tab", "tab", "space")  # name, query, "all folders"
-        await pilot.press("ctrl+s")
-        await settle(pilot, lambda: screen.folder_tree.has_searches)
+        # Name, then past the query to "Search all folders", ticked; ctrl+s saves.
+        await _search_then_save(pilot, screen, "subject:digest", *"digests", "tab", "tab",
+                                "space", "ctrl+s")
         saved = SearchStore.for_account(app.account.label).load()
         assert [(s.name, s.query, s.scope) for s in saved] == [
             ("digests", "subject:digest", "all")]
