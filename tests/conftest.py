@@ -125,3 +125,19 @@ def private_dovecot() -> Iterator[DovecotServer]:
     """A separate server for tests that stop or restart it."""
     with DovecotServer() as server:
         yield server
+
+
+@pytest.fixture
+def demo():
+    """The embedded demo server (pymap) with the generated mailbox, for snapshot tests."""
+    from sage_tui.demo import DemoServer
+
+    server = DemoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def plain_environment(monkeypatch):
+    """Snapshots draw in colour whatever the developer's NO_COLOR says."""
+    monkeypatch.delenv("NO_COLOR", raising=False)

@@ -8,22 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from sage_tui.demo import DemoServer
 from tests.support.demo_app import demo_app, fully_loaded, main_of, wait_for
 
 WIDE = (150, 40)
 
 
-@pytest.fixture
-def demo():
-    server = DemoServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch):
-    monkeypatch.delenv("NO_COLOR", raising=False)
+pytestmark = pytest.mark.usefixtures("plain_environment")
 
 
 def test_main_screen(snap_compare, demo):

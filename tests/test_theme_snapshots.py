@@ -19,16 +19,7 @@ WIDE = (150, 40)
 CONFIG = '# my settings\ntheme = "{theme}"  # chosen in the palette\n'
 
 
-@pytest.fixture
-def demo():
-    server = DemoServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch):
-    monkeypatch.delenv("NO_COLOR", raising=False)
+pytestmark = pytest.mark.usefixtures("plain_environment")
 
 
 def themed_demo_app(server: DemoServer, path: Path) -> SageApp:
