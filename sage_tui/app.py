@@ -1,7 +1,8 @@
 """The Textual application: one account, one shared engine client, the triage screen.
 
 The app owns the engine client (so the pool outlives screens) and shuts everything down on the
-way out: the folder watcher stops, and every pooled connection is logged out.
+way out: the folder watcher stops, and every pooled connection is logged out. Screens other than
+the main one are imported when first opened, so that the first page shows sooner.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -21,24 +23,19 @@ from textual.theme import Theme
 
 from sage_tui.account import Account
 from sage_tui.commands import MailCommands
+from sage_tui.first_page import FirstPage
 from sage_tui.folder_loading import CacheOwner
 from sage_tui.health_feed import HealthFeed
 from sage_tui.imap.client import IMAPClient
 from sage_tui.imap.metrics import EngineEvent, EventKind, MetricsSnapshot
-from sage_tui.keymap import effective
 from sage_tui.messages import ConnectionStateChanged, EngineReported
-from sage_tui.passwords import PasswordError, resolve_password
-from sage_tui.screens.doctor import DoctorScreen
-from sage_tui.screens.health import HealthScreen
-from sage_tui.screens.help import HelpScreen
 from sage_tui.screens.main import MainScreen
-from sage_tui.screens.setup import SetupResult, SetupScreen
 from sage_tui.settings import AccountSettings, ConfigError, Startup, load_settings, save_theme
 from sage_tui.themes import THEMES, THEMES_DIR
 from sage_tui.widgets.account_bar import AccountBar
-from sage_tui.widgets.folder_tree import FolderTree
-from sage_tui.widgets.message_list import MessageList
-from sage_tui.widgets.reader import Reader
+
+if TYPE_CHECKING:
+    from sage_tui.screens.setup import SetupResult, SetupScreen
 
 SHUTDOWN_SECONDS = 0.6
 """How long quitting waits for the server to answer LOGOUT (the brief allows 2 s in all)."""
@@ -58,12 +55,14 @@ class SageApp(CacheOwner, App[None]):
 
     def __init__(self, account: Account | None, *, watch: bool = True,
                  poll_interval: float = 30.0, startup: Startup | None = None,
-                 cache: bool = True) -> None:
+                 cache: bool = True, first_page: FirstPage | None = None) -> None:
         """``account`` None opens the setup screen first; ``startup`` (the config file's
         settings) brings the theme, key overrides and accounts, and lets the app remember the
         theme; without it nothing is written. ``cache=False`` (``--no-cache``) lists every
-        folder from the server without the header cache."""
+        folder from the server without the header cache. ``first_page``: the account's first
+        folder page, fetched while the app was loading (``sage_tui.first_page``)."""
         super().__init__()
+        self._first_page = first_page
         self.startup = startup if startup is not None or account is not None else Startup()
         self.account: Account | None = None
         self.client: IMAPClient | None = None
@@ -90,7 +89,14 @@ class SageApp(CacheOwner, App[None]):
         """Make ``account`` the app's: a client on its pool, its events, a fresh health feed."""
         self.account = account
         self.client = IMAPClient(account.config)
-        self._unsubscribe = self.client.subscribe(self._engine_event)
+        first = self._first_page
+        if first is not None and first.config == account.config:
+            # Its buffer is the account's subscription; it replays what the early thread
+            # saw (the first connect) once the app runs (on_mount).
+            self._unsubscribe = first.unsubscribe
+        else:
+            self._first_page = None
+            self._unsubscribe = self.client.subscribe(self._engine_event)
         self._engine_closed = False
         self.health_feed.stop()  # the previous account's timers
         self.health_feed = HealthFeed(self, self._read_metrics)
@@ -99,6 +105,8 @@ class SageApp(CacheOwner, App[None]):
         if not self.is_headless:
             self._handle_signals()
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self._first_page is not None:
+            self._first_page.events.deliver_to(self._engine_event)
         if self.startup is not None and self.startup.problem and self.account is not None:
             self.notify(f"{self.startup.problem} (the file's settings are not used)",
                         title="Config file", severity="warning", timeout=20, markup=False)
@@ -110,12 +118,20 @@ class SageApp(CacheOwner, App[None]):
     def _install_main(self) -> MainScreen:
         assert self.account is not None and self.client is not None
         screen = MainScreen(self.account, self.client, watch=self.watch_folders,
-                            poll_interval=self.poll_interval, health_feed=self.health_feed)
+                            poll_interval=self.poll_interval, health_feed=self.health_feed,
+                            first_page=self._first_page)
+        self._first_page = None  # the next account's screens start without it
         self.main_screen = screen
         self.install_screen(screen, "main")
         return screen
 
     def action_help(self) -> None:
+        from sage_tui.keymap import effective
+        from sage_tui.screens.help import HelpScreen
+        from sage_tui.widgets.folder_tree import FolderTree
+        from sage_tui.widgets.message_list import MessageList
+        from sage_tui.widgets.reader import Reader
+
         if isinstance(self.screen, HelpScreen):
             return
         keymap = self.startup.keymap if self.startup is not None else {}
@@ -155,6 +171,8 @@ class SageApp(CacheOwner, App[None]):
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def _open_configured(self, settings: AccountSettings) -> None:
         """Find the password off the UI thread (a password_command may take a while)."""
+        from sage_tui.passwords import PasswordError, resolve_password
+
         try:
             password = resolve_password(settings)
         except PasswordError as error:
@@ -165,10 +183,14 @@ class SageApp(CacheOwner, App[None]):
 
     def action_add_account(self) -> None:
         """The setup form over the running app; Save opens the new account."""
+        from sage_tui.screens.setup import SetupScreen
+
         if not isinstance(self.screen, SetupScreen):
             self.push_screen(self._setup_screen(first_run=False), self._setup_done)
 
     def _setup_screen(self, *, first_run: bool) -> SetupScreen:
+        from sage_tui.screens.setup import SetupScreen
+
         startup = self.startup or Startup()
         names = startup.settings.account_names if startup.settings is not None else ()
         return SetupScreen(startup, first_run=first_run, taken_names=names)
@@ -233,11 +255,15 @@ class SageApp(CacheOwner, App[None]):
 
     def action_doctor(self) -> None:
         """``sage-tui doctor``'s checks for the open account, on a screen of their own."""
+        from sage_tui.screens.doctor import DoctorScreen
+
         if self.account is not None and not isinstance(self.screen, DoctorScreen):
             self.push_screen(DoctorScreen(self.account.config))
 
     def action_connection_health(self) -> None:
         """The full "Connection health" screen."""
+        from sage_tui.screens.health import HealthScreen
+
         if self.account is not None and not isinstance(self.screen, HealthScreen):
             self.push_screen(HealthScreen(self.health_feed, self.account.label))
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 
 if TYPE_CHECKING:
+    from .account import Account
     from .imap.config import ConnectionConfig
     from .settings import AccountSettings, Startup
 
@@ -203,13 +204,18 @@ def account_password(account: AccountSettings) -> str:
     return password
 
 
-def run_app(account: object, **options: object) -> int:
-    from .app import SageApp
+def run_app(account: Account | None, **options: object) -> int:
     from .logs import register_secret, setup_logging
 
     setup_logging()
-    config = getattr(account, "config", None)
-    register_secret(getattr(config, "password", ""))
+    if account is not None:
+        register_secret(account.config.password)
+        from .first_page import FirstPage
+
+        # The server opens the folder while Python imports the interface (first_page.py).
+        options["first_page"] = FirstPage.start(account.config, account.default_folder)
+    from .app import SageApp
+
     app = SageApp(account, **options)  # type: ignore[arg-type]
     app.run()
     return app.return_code or 0

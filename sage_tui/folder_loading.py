@@ -20,6 +20,7 @@ Also here: the two mixins that connect this to the app (``CacheOwner``: the cach
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -28,13 +29,12 @@ from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from sage_tui.cache import HeaderCache, resync, store_delta
-from sage_tui.cache.store import CacheStats
+from sage_tui.first_page import FirstPageResult, open_page
 from sage_tui.imap.client import IMAPClient
 from sage_tui.imap.config import ConnectionConfig
 from sage_tui.imap.errors import IMAPError
 from sage_tui.imap.mailbox import IMAPMailboxService
-from sage_tui.imap.models import SelectInfo
+from sage_tui.imap.models import MessageSummary, SelectInfo
 from sage_tui.messages import (
     CacheCleared,
     CacheNoticed,
@@ -50,6 +50,7 @@ from sage_tui.triage import newest_first_chunks
 
 if TYPE_CHECKING:
     from sage_tui.app import SageApp
+    from sage_tui.cache import HeaderCache
     from sage_tui.screens.main import MainScreen
 
     _Screen = MainScreen
@@ -78,6 +79,8 @@ def load_folder(
     *,
     page_size: int,
     chunk_size: int,
+    first: FirstPageResult | None = None,
+    page_shown: bool = False,
 ) -> None:
     """Show ``name`` from the cache, then bring it (and the cache) up to the server's state.
 
@@ -91,19 +94,32 @@ def load_folder(
             writes of a finished resync still happen, since they are true regardless.
         page_size: Rows of the first page when listing without a cache.
         chunk_size: Rows per later chunk.
+        first: The folder's state and newest page as fetched at start-up
+            (``sage_tui.first_page``), used instead of asking again when nothing is cached.
+        page_shown: ``first``'s page is on screen already: it is not posted again.
     """
+    from sage_tui.cache import resync, store_delta
+
     account = cache_account(client.config)
     service = IMAPMailboxService(client)
     cached = cache.load(account, name)
-    if cached is not None and not cancelled():
+    if cached is None:
+        try:
+            info, newest = open_page(service, name, first, page_size=page_size, exact_state=True)
+        except IMAPError as error:
+            post(FolderLoadFailed(generation, name, error))
+            return
+        _list(service, cache, account, info, newest, generation, post, cancelled, chunk_size,
+              post_page=not page_shown)
+        return
+    if not cancelled():
         post(FolderPageLoaded(generation, cached.select_info(), cached.rows, cached=True))
     try:
         info = service.reselect(name)  # today's UIDNEXT and HIGHESTMODSEQ, not a pooled one's
     except IMAPError as error:
-        post(FolderResyncFailed(generation, name, error) if cached is not None
-             else FolderLoadFailed(generation, name, error))
+        post(FolderResyncFailed(generation, name, error))
         return
-    if cached is not None and cached.state.uidvalidity == info.uidvalidity:
+    if cached.state.uidvalidity == info.uidvalidity:
         try:
             delta = resync(service, cached, info)
         except IMAPError as error:
@@ -116,9 +132,13 @@ def load_folder(
         log.debug("resynced %s from the cache (%s): +%d, -%d, %d flag changes", name,
                   delta.method, len(delta.added), len(delta.removed), len(delta.flags))
         return
-    if cached is not None:
-        log.info("%s: UIDVALIDITY changed; the cached rows are discarded", name)
-    _list(service, cache, account, info, generation, post, cancelled, page_size, chunk_size)
+    log.info("%s: UIDVALIDITY changed; the cached rows are discarded", name)
+    try:
+        newest = service.fetch_newest(page_size)
+    except IMAPError as error:
+        post(FolderLoadFailed(generation, name, error))
+        return
+    _list(service, cache, account, info, newest, generation, post, cancelled, chunk_size)
 
 
 def _list(
@@ -126,25 +146,28 @@ def _list(
     cache: HeaderCache,
     account: str,
     info: SelectInfo,
+    newest: list[MessageSummary],
     generation: int,
     post: Post,
     cancelled: Callable[[], bool],
-    page_size: int,
     chunk_size: int,
+    *,
+    post_page: bool = True,
 ) -> None:
-    """List the folder as without a cache (newest page first), storing it on the way.
+    """List the folder as without a cache (``newest``, its newest page, first, unless
+    ``post_page`` is False: it is on screen already), storing it on the way.
 
     The state goes in with the last rows, so the folder counts as cached only once every row
     is stored; a listing cut short (an error, the user moving on) is never used.
     """
+    if cancelled():
+        return
+    if post_page:
+        post(FolderPageLoaded(generation, info, newest))
     name = info.name
     listing = (cache.start_listing(account, name, info)
                if info.exists <= cache.max_rows else None)  # too big: never cached
     try:
-        newest = service.fetch_newest(page_size)
-        if cancelled():
-            return
-        post(FolderPageLoaded(generation, info, newest))
         rest: list[int] = []
         if info.exists > len(newest):
             known = {row.uid for row in newest}
@@ -179,15 +202,20 @@ class CachedFolderView(_Screen):
         """The rows on screen are the cache's, not yet confirmed by the server."""
         return self.cached_generation != 0 and self.cached_generation == self.generation
 
-    def load_with_cache(self, name: str, generation: int, page_size: int, chunk_size: int
+    def load_with_cache(self, name: str, generation: int, page_size: int, chunk_size: int,
+                        first: FirstPageResult | None = None, *, page_shown: bool = False
                         ) -> bool:
-        """Run in the folder-load worker: load through the cache; False when it is off."""
+        """Run in the folder-load worker: load through the cache; False when it is off.
+
+        ``first``: the folder's page as fetched at start-up, used when nothing is cached;
+        ``page_shown``: the screen already shows it."""
         cache: HeaderCache | None = getattr(self.app, "header_cache", None)
         if cache is None or cache.disabled is not None:
             return False
         worker = get_current_worker()
         load_folder(self.client, cache, name, generation, self.post_message,
-                    lambda: worker.is_cancelled, page_size=page_size, chunk_size=chunk_size)
+                    lambda: worker.is_cancelled, page_size=page_size, chunk_size=chunk_size,
+                    first=first, page_shown=page_shown)
         return True
 
     def on_folder_resynced(self, event: FolderResynced) -> None:
@@ -224,22 +252,44 @@ class CachedFolderView(_Screen):
         self._update_title()
 
 
+_CACHE_LOCK = threading.Lock()
+"""Guards making the cache: the first folder load and "Clear cache" may ask at once."""
+
+
 class CacheOwner(_App):
     """The app's side: the cache object, its notices, and "Clear the header cache"."""
 
-    header_cache: HeaderCache | None = None
+    _cache_wanted = False
+    _cache: HeaderCache | None = None
 
     def open_header_cache(self, enabled: bool) -> None:
-        """Set up the cache (nothing touches the disk until a folder opens)."""
-        self.header_cache = HeaderCache.at_default_location(
-            notice=lambda words: self.post_message(CacheNoticed(words))
-        ) if enabled else None
+        """Use the cache, or not (``--no-cache``). It is made on first use, normally by the
+        folder-load worker after the first frame: its modules (SQLite among them) need not
+        load before the first page shows."""
+        self._cache_wanted = enabled
+        self._cache = None
+
+    @property
+    def header_cache(self) -> HeaderCache | None:
+        """The cache (nothing touches the disk until a folder opens), None when it is off."""
+        if not self._cache_wanted:
+            return None
+        with _CACHE_LOCK:
+            if self._cache is None:
+                from sage_tui.cache import HeaderCache
+
+                self._cache = HeaderCache.at_default_location(
+                    notice=lambda words: self.post_message(CacheNoticed(words)))
+            return self._cache
 
     def action_clear_cache(self) -> None:
         self._clear_cache()
 
     @work(thread=True, exclusive=True, group="cache", exit_on_error=False)
     def _clear_cache(self) -> None:
+        from sage_tui.cache import HeaderCache
+        from sage_tui.cache.store import CacheStats
+
         # With --no-cache the file on disk is still the user's to clear.
         cache = self.header_cache or HeaderCache.at_default_location()
         stats = cache.clear() if cache.path.exists() else CacheStats(0, 0)

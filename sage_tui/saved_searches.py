@@ -15,9 +15,12 @@ import re
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .imap.search import IMAPSearchCriteria
 from .locations import config_dir
+
+if TYPE_CHECKING:
+    from .imap.search import IMAPSearchCriteria
 
 FILE_NAME = "searches.json"
 SCOPES = ("folder", "all")
@@ -34,6 +37,8 @@ class SavedSearch:
 
     @property
     def criteria(self) -> IMAPSearchCriteria:
+        from .imap.search import IMAPSearchCriteria
+
         return IMAPSearchCriteria.parse(self.query)
 
     def validate(self) -> SavedSearch:

@@ -15,7 +15,6 @@ from .imap.errors import IMAPError, IMAPMessageError
 from .imap.mailbox import IMAPMailboxService
 from .imap.messageset import MessageSet
 from .imap.models import MessageSummary, MoveResult, SelectInfo
-from .imap.search import IMAPSearchCriteria
 
 MESSAGE_ID_BATCH = 25
 
@@ -87,6 +86,8 @@ def still_in_folder(service: IMAPMailboxService, uids: Sequence[int], error: IMA
     Asks the server first (the truth after a lost answer); when it cannot be reached, trusts
     the partial result (chunks are moved in ascending UID order) and keeps the rest.
     """
+    from .imap.search import IMAPSearchCriteria
+
     try:
         return set(service.search(IMAPSearchCriteria().uid(MessageSet(uids))))
     except IMAPError:
@@ -97,6 +98,8 @@ def still_in_folder(service: IMAPMailboxService, uids: Sequence[int], error: IMA
 
 def find_by_message_id(service: IMAPMailboxService, message_ids: Iterable[str]) -> list[int]:
     """UIDs in the selected folder of the messages with these Message-IDs."""
+    from .imap.search import IMAPSearchCriteria
+
     ids = [mid for mid in message_ids if mid]
     found: set[int] = set()
     for start in range(0, len(ids), MESSAGE_ID_BATCH):

@@ -74,9 +74,9 @@ async def test_panel_follows_the_circuit_through_real_faults(faulty):
     app = make_app(config)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await opened(pilot)
-        panel = screen.query_one("#health", HealthPanel)
-        assert not panel.display, "hidden until asked for"
+        assert not screen.query("#health"), "made when first asked for"
         await pilot.press("h")
+        panel = screen.query_one("#health", HealthPanel)
         facts = await showing(pilot, panel, "● closed")
         # What happened before the panel was opened is there: the connections and traffic.
         assert re.search(r"Operations\s+[1-9]\d* · 0 failed", facts), facts

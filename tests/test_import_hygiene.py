@@ -22,3 +22,21 @@ def test_widgets_and_themes_install_under_sage_tui() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip().endswith("widgets/__init__.py")
+
+
+def test_the_first_screen_does_not_load_what_only_later_screens_need() -> None:
+    """What ``sage-tui`` imports before its first page shows: none of the modules that only
+    reading a message, a search, the cache, the health panel or another screen needs
+    (importing them took a third of the start-up; benchmarks/run.py measures it)."""
+    later = ("email.policy", "sqlite3", "sage_tui.cache", "sage_tui.imap.search",
+             "sage_tui.imap.mime", "sage_tui.widgets.health_panel", "sage_tui.screens.setup",
+             "sage_tui.screens.doctor", "sage_tui.screens.builder", "rich.pretty",
+             "inscriptis")
+    code = (
+        "import sys, sage_tui.cli, sage_tui.first_page, sage_tui.app\n"
+        f"later = {later!r}\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(later))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == ""

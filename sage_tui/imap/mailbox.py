@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from . import salvage, wire
 from .client import IMAPClient
@@ -29,11 +29,14 @@ from .errors import (
 )
 from .fastlist import fetch_summaries
 from .messageset import MAX_UID, MessageSet
-from .mime import parse_message
 from .models import Folder, Message, MessageSummary, MoveResult, SelectInfo
 from .parsing import SUMMARY_ITEMS, summaries_from_response, summary_from_fetch
 from .roles import ROLE_ORDER, assign_roles
-from .search import IMAPSearchCriteria
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from .search import IMAPSearchCriteria
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +219,8 @@ class IMAPMailboxService:
         announced to the connection, so mail that arrived since its last command would be
         missed (what a search the user just asked for must not do).
         """
+        from .search import IMAPSearchCriteria  # the query language: loaded when first needed
+
         wire_args = (criteria or IMAPSearchCriteria()).to_wire()
         return self._run(
             f"searching {self.current_folder}",
@@ -234,6 +239,8 @@ class IMAPMailboxService:
         """
         if uid >= MAX_UID:
             return []
+        from .search import IMAPSearchCriteria
+
         wire_args = IMAPSearchCriteria().uid(MessageSet.from_ranges([(uid + 1, MAX_UID)])).to_wire()
         found: list[int] = self._run(
             f"looking for new mail in {self.current_folder}",
@@ -369,6 +376,8 @@ class IMAPMailboxService:
                 f"message {uid} no longer exists in {self.current_folder} "
                 "(moved or deleted elsewhere)"
             )
+        from .mime import parse_message  # the email package: loaded with the first message read
+
         summary = summary_from_fetch(uid, data)
         return parse_message(summary, summary.raw or b"")
 
@@ -505,7 +514,7 @@ class IMAPMailboxService:
         date: datetime | None = None,
     ) -> int | None:
         """Store a message in ``folder``; returns its UID where the server reports it."""
-        if isinstance(message, EmailMessage):
+        if not isinstance(message, bytes | str):  # an email.message.EmailMessage
             message = message.as_bytes()
         flag_list = tuple(flags)
 

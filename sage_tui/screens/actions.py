@@ -26,7 +26,6 @@ from sage_tui.messages import (
     UndoFailed,
 )
 from sage_tui.places import Group
-from sage_tui.screens.move_picker import MovePicker
 from sage_tui.text import one_line
 from sage_tui.triage import UndoRecord, move_messages, service_for, still_in_folder, undo_move
 
@@ -66,6 +65,8 @@ class TriageActions(_Base):
         def chosen(destination: str | None) -> None:
             if destination:
                 self._move("move", destination)
+
+        from sage_tui.screens.move_picker import MovePicker
 
         self.app.push_screen(
             MovePicker(self.folder_tree.folders, f"Move {plural(count, 'message')} to…",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -25,14 +26,14 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sage_tui.account import Account
+from sage_tui.first_page import PAGE_SIZE, FirstPage, FirstPageResult, open_page
 from sage_tui.folder_loading import CachedFolderView
 from sage_tui.health_feed import HealthFeed
 from sage_tui.imap.client import IMAPClient
 from sage_tui.imap.errors import IMAPError
 from sage_tui.imap.idle import FolderChange, FolderWatcher
 from sage_tui.imap.mailbox import IMAPMailboxService
-from sage_tui.imap.models import SelectInfo
-from sage_tui.imap.search import IMAPSearchCriteria
+from sage_tui.imap.models import MessageSummary, SelectInfo
 from sage_tui.listing import SORT_KEYS, MessageListModel, ViewMemory
 from sage_tui.messages import (
     FolderChanged,
@@ -51,7 +52,6 @@ from sage_tui.ordering import InOrder
 from sage_tui.places import Group
 from sage_tui.saved_searches import SearchStore
 from sage_tui.screens.actions import TriageActions, plural
-from sage_tui.screens.builder import BuilderScreen
 from sage_tui.screens.connection_status import ConnectionStatus
 from sage_tui.screens.reader_actions import ReaderActions
 from sage_tui.screens.search_view import SearchView, looks_like_query
@@ -59,12 +59,12 @@ from sage_tui.text import literal_line, one_line
 from sage_tui.triage import UndoRecord, newest_first_chunks, service_for
 from sage_tui.widgets.account_bar import AccountBar
 from sage_tui.widgets.folder_tree import FolderTree
-from sage_tui.widgets.health_panel import HealthPanel
 from sage_tui.widgets.message_list import MessageList
 from sage_tui.widgets.reader import Reader
 
-PAGE_SIZE = 100
-"""Rows fetched first when a folder opens: more than a tall terminal shows, whatever the size."""
+if TYPE_CHECKING:
+    from sage_tui.imap.search import IMAPSearchCriteria
+
 CHUNK_SIZE = 2000
 NARROW_WIDTH = 100
 """Below this many columns the three panes become one view at a time."""
@@ -76,6 +76,9 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
     """Folders, messages and the reader, side by side or (narrow) one at a time."""
 
     BINDING_GROUP_TITLE = "Triage"
+    AUTO_FOCUS = "#messages"
+    """The list has the keys from the start (focusing the tree first, then the list, would
+    build the footer twice)."""
     BINDINGS = [
         Binding("a", "archive", "Archive", id="mail.archive"),
         Binding("d", "delete", "Delete", id="mail.delete"),
@@ -126,8 +129,15 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
     """
 
     def __init__(self, account: Account, client: IMAPClient, *, watch: bool = True,
-                 poll_interval: float = 30.0, health_feed: HealthFeed | None = None) -> None:
+                 poll_interval: float = 30.0, health_feed: HealthFeed | None = None,
+                 first_page: FirstPage | None = None) -> None:
+        """``first_page``: the default folder's newest page, being fetched since start-up
+        (``sage_tui.first_page``); the first listing of that folder takes it."""
         super().__init__()
+        self.first_page = first_page
+        self._early_rows: tuple[int, list[MessageSummary]] | None = None
+        """The start-up page shown for a folder view (generation, rows): kept on top of cached
+        rows, which may be older."""
         self.health_feed = health_feed
         self.account = account
         self.client = client
@@ -156,6 +166,8 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Before the widgets exist, setting the layout classes restyles nothing.
+        self._layout_classes(self.view, self.app.size.width < NARROW_WIDTH)
         yield AccountBar(self.account, id="account-bar")
         with Horizontal(id="panes"):
             yield FolderTree(id="folders")
@@ -167,7 +179,6 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
                 yield Input(placeholder="words narrow the list · enter searches the server "
                             "(from:ana since:2024-01-01 -flagged) · esc clears", id="filter")
             yield Reader(id="reader")
-        yield HealthPanel(self.health_feed, id="health")  # hidden until h
         yield Footer()
 
     @property
@@ -190,7 +201,12 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
         self.query_one("#filter", Input).cursor_blink = False
         self._apply_width(self.app.size.width)
         self.message_list.focus()
-        self.refresh_folders(names_first=True)
+        names = self.first_page.folder_names(wait=False) if self.first_page is not None else None
+        if names is not None:  # listed at start-up: in the first frame, counts right after it
+            self._folders_listed(FoldersListed(names))
+            self.call_after_refresh(self.refresh_folders)
+        else:
+            self.refresh_folders(names_first=True)
         self.show_saved_searches()
         self.open_folder(self.account.default_folder)
 
@@ -198,15 +214,18 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
-        narrow = width < NARROW_WIDTH
-        self.set_class(narrow, "-narrow")
-        self.show_view(self.view)
+        self.show_view(self.view, narrow=width < NARROW_WIDTH)
 
-    def show_view(self, view: str) -> None:
+    def _layout_classes(self, view: str, narrow: bool) -> None:
+        """Set the layout classes in one batch: each change of a screen's classes restyles
+        every widget on it."""
+        self.update_classes({"-narrow": narrow, **{f"-view-{name}": name == view
+                                                   for name in ("folders", "messages", "reader")}})
+
+    def show_view(self, view: str, *, narrow: bool | None = None) -> None:
         """Narrow layout: show one of folders / messages / reader, and focus it."""
         self.view = view
-        for name in ("folders", "messages", "reader"):
-            self.set_class(name == view, f"-view-{name}")
+        self._layout_classes(view, self.narrow if narrow is None else narrow)
         if not self.narrow:
             return
         target = {"folders": "#folders", "messages": "#messages", "reader": "#reader"}[view]
@@ -225,7 +244,9 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
         (one STATUS per folder is slow on some servers)."""
         service = IMAPMailboxService(self.client)
         if names_first:
-            self.post_message(FoldersListed(service.list_folders(status=False)))
+            early = self.first_page.folder_names() if self.first_page is not None else None
+            self.post_message(FoldersListed(early if early is not None
+                                            else service.list_folders(status=False)))
         self.post_message(FoldersListed(service.list_folders()))
 
     @on(FoldersListed)
@@ -244,7 +265,7 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
         else:
             self.message_list.focus()
 
-    def open_folder(self, name: str) -> Worker[None]:
+    def open_folder(self, name: str) -> None:
         """Show ``name``: newest page first, the rest in the background, then watch it."""
         if self.folder:
             self.memory[self.folder] = self.model.remember()
@@ -278,23 +299,39 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
         self._update_title()
         self.folder_tree.select_folder(name)
         self._stop_watching()
-        return self._load_folder(name, self.generation)
+        early = self.first_page.take(name, wait=False) if self.first_page is not None else None
+        if early is not None and early.info is not None:
+            # Fetched while the app was loading: drawn with the very first frame, and the rest
+            # of the listing starts once that frame is out (a worker would compete for the GIL).
+            self._early_rows = (self.generation, list(early.rows))
+            self._page_loaded(FolderPageLoaded(self.generation, early.info, list(early.rows)))
+            self.call_after_refresh(self._load_folder, name, self.generation, early)
+            return
+        self._load_folder(name, self.generation, early)
 
     @work(thread=True, exclusive=True, group="folder-load", exit_on_error=False)
-    def _load_folder(self, name: str, generation: int) -> None:
-        if self.load_with_cache(name, generation, PAGE_SIZE, CHUNK_SIZE):
+    def _load_folder(self, name: str, generation: int, early: FirstPageResult | None = None
+                     ) -> None:
+        """List ``name``: the newest page, then the rest in chunks (through the header cache
+        unless it is off). ``early``: the start-up page, already on screen unless it failed."""
+        shown = early is not None and early.info is not None
+        first = early
+        if first is None and self.first_page is not None:
+            first = self.first_page.take(name)  # still on its way when the folder opened
+        if self.load_with_cache(name, generation, PAGE_SIZE, CHUNK_SIZE, first,
+                                page_shown=shown):
             return  # cached rows first, then what changed (sage_tui.folder_loading)
         worker = get_current_worker()
         service = IMAPMailboxService(self.client)
         try:
-            info = service.select(name, readonly=True)
-            newest = service.fetch_newest(PAGE_SIZE)
+            info, newest = open_page(service, name, first)
         except IMAPError as error:
             self.post_message(FolderLoadFailed(generation, name, error))
             return
         if worker.is_cancelled:
             return
-        self.post_message(FolderPageLoaded(generation, info, newest))
+        if not shown:
+            self.post_message(FolderPageLoaded(generation, info, newest))
         try:
             if info.exists > len(newest):
                 known = {row.uid for row in newest}
@@ -318,6 +355,11 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
         self._connection_ok()
         self.connection_back()
         self.model.set_rows(event.rows)
+        early = self._early_rows
+        if event.cached and early is not None and early[0] == event.generation:
+            fresher = [row for row in early[1] if self.model.get(row.uid) != row]
+            if fresher:
+                self.model.add(fresher)  # the server's page is newer than the cache
         self._restore_cursor()
         self.message_list.empty_text = "This folder is empty."
         self.message_list.rows_changed()
@@ -326,7 +368,8 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
         self._hide_banner()
         self._update_title()
         if not event.cached:  # cached rows: watching starts once the server confirmed them
-            self._start_watching(event.info.name, event.generation)
+            # After the frame with the rows: the watcher's connection can wait that long.
+            self.call_after_refresh(self._start_watching, event.info.name, event.generation)
         if self.pending_search is not None:
             criteria, self.pending_search = self.pending_search, None
             self.run_search(criteria)
@@ -425,7 +468,7 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
     # -- watching for new mail ----------------------------------------------------------------
 
     def _start_watching(self, folder: str, generation: int) -> None:
-        if not self.watch_enabled:
+        if not self.watch_enabled or generation != self.generation:
             return
         self._stop_watching()
         info = self.info
@@ -672,6 +715,8 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
             if criteria is not None:
                 self.run_search(criteria)
 
+        from sage_tui.screens.builder import BuilderScreen
+
         self.app.push_screen(BuilderScreen(self.client, self.info, self.search), chosen)
 
     def action_select_all(self) -> None:
@@ -687,8 +732,19 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
         self._update_title()
 
     def action_toggle_health(self) -> None:
-        """The docked health panel; shown again, it catches up with what happened meanwhile."""
-        self.query_one("#health", HealthPanel).toggle_class("-shown")
+        """The docked health panel; shown again, it catches up with what happened meanwhile.
+
+        It is made on the first ``h``, not at start (it would cost the first page time), and
+        then fills itself from the feed's history like a panel shown again.
+        """
+        shown = self.query("#health")
+        if shown:
+            shown.first().toggle_class("-shown")
+            return
+        from sage_tui.widgets.health_panel import HealthPanel
+
+        self.mount(HealthPanel(self.health_feed, id="health", classes="-shown"),
+                   before=self.query_one(Footer))
 
     def action_toggle_reader(self) -> None:
         if self.narrow:

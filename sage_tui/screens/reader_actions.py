@@ -19,19 +19,16 @@ from textual import work
 from textual.message import Message
 from textual.worker import Worker
 
-from sage_tui.attachments import save_bytes
 from sage_tui.imap.errors import IMAPError
-from sage_tui.imap.mime import attachment_payload
 from sage_tui.imap.models import Message as MailMessage
 from sage_tui.imap.models import SelectInfo
-from sage_tui.screens.raw_source import RawSourceScreen
-from sage_tui.screens.save_attachment import SaveAttachmentScreen, SaveRequest
 from sage_tui.text import one_line
 from sage_tui.triage import service_for
 from sage_tui.widgets.reader import GONE_NOTE
 
 if TYPE_CHECKING:
     from sage_tui.screens.main import MainScreen
+    from sage_tui.screens.save_attachment import SaveRequest
 
     _Base = MainScreen
 else:
@@ -64,6 +61,8 @@ class ReaderActions(_Base):
         if not message.raw:
             self.say("The source of this message is not available.", timeout=3)
             return
+        from sage_tui.screens.raw_source import RawSourceScreen
+
         self.app.push_screen(RawSourceScreen(message.subject, message.raw))
 
     def reader_message_gone(self) -> None:
@@ -85,6 +84,8 @@ class ReaderActions(_Base):
             if request is not None:
                 self.save_attachment(message, request, info)
 
+        from sage_tui.screens.save_attachment import SaveAttachmentScreen
+
         self.app.push_screen(SaveAttachmentScreen(message.attachments), chosen)
 
     def save_attachment(self, message: MailMessage, request: SaveRequest,
@@ -96,6 +97,9 @@ class ReaderActions(_Base):
     @work(thread=True, group="save", exit_on_error=False)
     def _save_attachment(self, message: MailMessage, request: SaveRequest,
                          info: SelectInfo | None) -> None:
+        from sage_tui.attachments import save_bytes
+        from sage_tui.imap.mime import attachment_payload
+
         name = request.attachment.filename
         try:
             raw = message.raw

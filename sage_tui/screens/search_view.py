@@ -18,7 +18,6 @@ from textual.worker import Worker, get_current_worker
 from sage_tui.imap.errors import IMAPError, IMAPFolderError
 from sage_tui.imap.mailbox import IMAPMailboxService
 from sage_tui.imap.models import SelectInfo
-from sage_tui.imap.search import IMAPSearchCriteria
 from sage_tui.listing import MessageListModel
 from sage_tui.messages import (
     CrossFolderFound,
@@ -29,12 +28,12 @@ from sage_tui.messages import (
 )
 from sage_tui.places import Group, Places, rekey, single_folder_groups
 from sage_tui.saved_searches import SavedSearch
-from sage_tui.screens.search_editor import SearchEditor
 from sage_tui.text import literal_line, one_line
 from sage_tui.triage import newest_first_chunks, service_for
 from sage_tui.widgets.folder_tree import FolderTree
 
 if TYPE_CHECKING:
+    from sage_tui.imap.search import IMAPSearchCriteria
     from sage_tui.screens.main import MainScreen
 
     _Base = MainScreen
@@ -208,6 +207,8 @@ class SearchView(_Base):
                 self.leave_search()
             return True
         try:
+            from sage_tui.imap.search import IMAPSearchCriteria
+
             criteria = IMAPSearchCriteria.parse(text)
         except ValueError as error:
             box.add_class("-invalid")
@@ -278,6 +279,8 @@ class SearchView(_Base):
                 self.search_name = search.name
             self.show_saved_searches()
             self.refresh_search_counts()
+
+        from sage_tui.screens.search_editor import SearchEditor
 
         self.app.push_screen(SearchEditor(draft, title=title), done)
 
