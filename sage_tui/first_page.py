@@ -148,20 +148,16 @@ class FirstPage:
 
 
 def open_page(service: IMAPMailboxService, folder: str, first: FirstPageResult | None, *,
-              page_size: int = PAGE_SIZE, exact_state: bool = False
-              ) -> tuple[SelectInfo, list[MessageSummary]]:
+              page_size: int = PAGE_SIZE) -> tuple[SelectInfo, list[MessageSummary]]:
     """``folder``'s state and newest page: the early thread's, else asked for now.
 
     ``service`` is left on the folder either way, ready for the rest of the listing.
-    ``exact_state`` EXAMINEs anew even on a connection that has the folder open: the header
-    cache stores UIDNEXT and HIGHESTMODSEQ, which a reused selection does not bring up to date
-    (the early thread's EXAMINE is a new one).
 
     Raises:
         IMAPError: The early thread's error, or this request's.
     """
     if first is None:
-        info = service.reselect(folder) if exact_state else service.select(folder, readonly=True)
+        info = service.select(folder, readonly=True)
         return info, service.fetch_newest(page_size)
     if first.error is not None:
         raise first.error

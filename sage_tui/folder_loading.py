@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from sage_tui.first_page import FirstPageResult, open_page
+from sage_tui.first_page import FirstPageResult
 from sage_tui.imap.client import IMAPClient
 from sage_tui.imap.config import ConnectionConfig
 from sage_tui.imap.errors import IMAPError
@@ -102,24 +103,17 @@ def load_folder(
 
     account = cache_account(client.config)
     service = IMAPMailboxService(client)
+    examined = _examine(service, name, first)  # the server works while the cache is read
     cached = cache.load(account, name)
-    if cached is None:
-        try:
-            info, newest = open_page(service, name, first, page_size=page_size, exact_state=True)
-        except IMAPError as error:
-            post(FolderLoadFailed(generation, name, error))
-            return
-        _list(service, cache, account, info, newest, generation, post, cancelled, chunk_size,
-              post_page=not page_shown)
-        return
-    if not cancelled():
+    if cached is not None and not cancelled():
         post(FolderPageLoaded(generation, cached.select_info(), cached.rows, cached=True))
     try:
-        info = service.reselect(name)  # today's UIDNEXT and HIGHESTMODSEQ, not a pooled one's
+        info = examined.result()
     except IMAPError as error:
-        post(FolderResyncFailed(generation, name, error))
+        post(FolderResyncFailed(generation, name, error) if cached is not None
+             else FolderLoadFailed(generation, name, error))
         return
-    if cached.state.uidvalidity == info.uidvalidity:
+    if cached is not None and cached.state.uidvalidity == info.uidvalidity:
         try:
             delta = resync(service, cached, info)
         except IMAPError as error:
@@ -132,13 +126,46 @@ def load_folder(
         log.debug("resynced %s from the cache (%s): +%d, -%d, %d flag changes", name,
                   delta.method, len(delta.added), len(delta.removed), len(delta.flags))
         return
-    log.info("%s: UIDVALIDITY changed; the cached rows are discarded", name)
-    try:
-        newest = service.fetch_newest(page_size)
-    except IMAPError as error:
-        post(FolderLoadFailed(generation, name, error))
-        return
-    _list(service, cache, account, info, newest, generation, post, cancelled, chunk_size)
+    if cached is not None:
+        log.info("%s: UIDVALIDITY changed; the cached rows are discarded", name)
+    if first is not None and cached is None:
+        newest, post_page = list(first.rows), not page_shown
+    else:
+        try:
+            newest, post_page = service.fetch_newest(page_size), True
+        except IMAPError as error:
+            post(FolderLoadFailed(generation, name, error))
+            return
+    _list(service, cache, account, info, newest, generation, post, cancelled, chunk_size,
+          post_page=post_page)
+
+
+def _examine(service: IMAPMailboxService, name: str, first: FirstPageResult | None
+             ) -> Future[SelectInfo]:
+    """The folder's state as of now: the start-up EXAMINE (``first``), or a new one, run on a
+    thread of its own so that the server answers while the cache is read and decoded.
+
+    A new EXAMINE even where a pooled connection has the folder open: the cache stores
+    UIDNEXT and HIGHESTMODSEQ, which a reused selection does not bring up to date.
+    """
+    examined: Future[SelectInfo] = Future()
+    if first is not None:
+        if first.error is not None:
+            examined.set_exception(first.error)
+        else:
+            assert first.info is not None
+            service.current = first.info
+            examined.set_result(first.info)
+        return examined
+
+    def run() -> None:
+        try:
+            examined.set_result(service.reselect(name))
+        except Exception as error:  # handed to the waiting worker, which reports it
+            examined.set_exception(error)
+
+    threading.Thread(target=run, name="sage-examine", daemon=True).start()
+    return examined
 
 
 def _list(

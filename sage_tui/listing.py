@@ -257,6 +257,13 @@ class MessageListModel:
 
     def _reorder(self, keep: int | None) -> None:
         _, key, descending = SORT_KEYS[self.sort]
+        if self.sort == "arrival" and not self.filter_text and not self.threaded:
+            # The usual view: UIDs sort in C, without a key call per row (100,000 rows: a
+            # few milliseconds instead of tens).
+            self._order = sorted(self._rows, reverse=True)
+            self._index = None
+            self._move_to(keep)
+            return
         rows = self._rows.values()
         if self.filter_text:
             rows = [row for row in rows if self._matches(row)]  # type: ignore[assignment]

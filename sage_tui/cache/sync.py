@@ -76,12 +76,12 @@ def resync(
     state = cached.state
     if info.uidvalidity != state.uidvalidity:
         raise ValueError(f"{cached.name}: UIDVALIDITY changed; the cache cannot be resynced")
-    known = {row.uid: row.flags for row in cached.rows}
     since = state.highestmodseq
     now = info.highestmodseq
-    if condstore and since is not None and now is not None and now >= since:
-        if now == since:
-            return FolderDelta(info, [], {}, frozenset(), "unchanged")
+    if condstore and since is not None and now is not None and now == since:
+        return FolderDelta(info, [], {}, frozenset(), "unchanged")
+    known = {row.uid: row.flags for row in cached.rows}
+    if condstore and since is not None and now is not None and now > since:
         changes = service.changes_since(since, vanished=qresync)
         if changes.vanished is not None:
             removed = _cached_among(known, changes.vanished)
