@@ -40,3 +40,15 @@ def test_the_first_screen_does_not_load_what_only_later_screens_need() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == ""
+
+
+def test_the_first_page_starts_before_textual_is_imported() -> None:
+    """``cli.run_app`` starts the first page's thread before it imports the app: everything up
+    to there must be Textual-free, or the page would wait for Textual's import."""
+    code = (
+        "import sys, sage_tui.cli, sage_tui.startup, sage_tui.logs, sage_tui.first_page\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == ""
