@@ -47,7 +47,8 @@ def test_the_first_page_starts_before_textual_is_imported() -> None:
     to there must be Textual-free, or the page would wait for Textual's import."""
     code = (
         "import sys, sage_tui.cli, sage_tui.startup, sage_tui.logs, sage_tui.first_page\n"
-        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))\n"
+        "ui = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+        "print(','.join(ui))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
