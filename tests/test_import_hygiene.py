@@ -1,20 +1,31 @@
-"""The engine never imports UI code: checked in a clean interpreter, not by habit."""
+"""What each part of sage-tui imports: checked in a clean interpreter, not by habit.
+
+The engine never imports UI code; the start-up path imports Textual only after the first page's
+thread is running, and leaves what later screens need for later.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+UI = ("textual", "rich")
 
-def test_engine_imports_no_textual_or_rich() -> None:
+
+def loaded(modules: str, prefixes: tuple[str, ...]) -> list[str]:
+    """The modules starting with ``prefixes`` that importing ``modules`` loads, in a new
+    interpreter (this one has imported everything already)."""
     code = (
-        "import sys, sage_tui.imap\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
-        "print(','.join(bad))\n"
+        f"import sys, {modules}\n"
+        f"print(','.join(sorted(m for m in sys.modules if m.startswith({prefixes!r}))))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
-    assert result.stdout.strip() == ""
+    return [name for name in result.stdout.strip().split(",") if name]
+
+
+def test_engine_imports_no_textual_or_rich() -> None:
+    assert loaded("sage_tui.imap", UI) == []
 
 
 def test_widgets_and_themes_install_under_sage_tui() -> None:
@@ -32,24 +43,11 @@ def test_the_first_screen_does_not_load_what_only_later_screens_need() -> None:
              "sage_tui.imap.mime", "sage_tui.widgets.health_panel", "sage_tui.screens.setup",
              "sage_tui.screens.doctor", "sage_tui.screens.builder", "rich.pretty",
              "inscriptis")
-    code = (
-        "import sys, sage_tui.cli, sage_tui.first_page, sage_tui.app\n"
-        f"later = {later!r}\n"
-        "print(','.join(sorted(m for m in sys.modules if m.startswith(later))))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.strip() == ""
+    assert loaded("sage_tui.cli, sage_tui.first_page, sage_tui.app", later) == []
 
 
 def test_the_first_page_starts_before_textual_is_imported() -> None:
     """``cli.run_app`` starts the first page's thread before it imports the app: everything up
     to there must be Textual-free, or the page would wait for Textual's import."""
-    code = (
-        "import sys, sage_tui.cli, sage_tui.startup, sage_tui.logs, sage_tui.first_page\n"
-        "ui = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
-        "print(','.join(ui))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.strip() == ""
+    modules = "sage_tui.cli, sage_tui.startup, sage_tui.logs, sage_tui.first_page"
+    assert loaded(modules, UI) == []
