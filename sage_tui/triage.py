@@ -7,14 +7,21 @@ tested against a real server.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .imap.client import IMAPClient
 from .imap.errors import IMAPError, IMAPMessageError
 from .imap.mailbox import IMAPMailboxService
 from .imap.messageset import MessageSet
 from .imap.models import MessageSummary, MoveResult, SelectInfo
+
+if TYPE_CHECKING:
+    from .cache import FolderState, HeaderCache
+
+log = logging.getLogger(__name__)
 
 MESSAGE_ID_BATCH = 25
 
@@ -94,6 +101,74 @@ def still_in_folder(service: IMAPMailboxService, uids: Sequence[int], error: IMA
         partial = error.partial if isinstance(error.partial, MoveResult) else None
         moved = sorted(uids)[: partial.count] if partial else []
         return set(uids) - set(moved)
+
+
+def moved_before_failure(uids: Sequence[int], error: IMAPError) -> list[int]:
+    """After a failed move: the UIDs the server confirmed as moved before it failed.
+
+    Only what the server answered OK for (its reported UIDs, else the chunks done, which go
+    in ascending UID order); a chunk whose answer was lost counts as not moved.
+    """
+    partial = error.partial if isinstance(error.partial, MoveResult) else None
+    if partial is None:
+        return []
+    if partial.uid_map:
+        return sorted(set(partial.uid_map) & set(uids))
+    return sorted(uids)[: partial.count]
+
+
+@dataclass(frozen=True)
+class CacheNote:
+    """A folder's header-cache state, noted before a triage action changes the server, so
+    that what the server then confirms is written into the cache (``HeaderCache.follow``).
+
+    Noted first so that a resync stored in between (which may know newer changes from other
+    clients) wins over this write, and written under the UIDVALIDITY the action ran under,
+    never another. Nothing here may fail or delay the action's outcome on screen: the server is
+    the truth and the cache a shortcut, so a write that fails is logged and forgotten (the
+    next resync asks the server for everything since the cache's state anyway).
+    """
+
+    cache: HeaderCache
+    account: str
+    folder: str
+    uidvalidity: int
+    base: FolderState
+
+    @classmethod
+    def take(cls, cache: HeaderCache | None, account: str, folder: str,
+             uidvalidity: int | None) -> CacheNote | None:
+        """The note for ``folder``, or None: no cache (``--no-cache``, off), the folder not
+        cached, or no UIDVALIDITY known to write under."""
+        if cache is None or cache.disabled is not None or uidvalidity is None:
+            return None
+        try:
+            base = cache.folder_state(account, folder)
+        except Exception as error:  # the cache turns its own failures into None; not this one
+            log.warning("header cache: state of %s not read: %s", folder, error)
+            return None
+        return cls(cache, account, folder, uidvalidity, base) if base is not None else None
+
+    def flags_changed(self, uids: Iterable[int], flag: str, *, add: bool) -> None:
+        """The server set (``add``) or cleared ``flag`` on ``uids``."""
+        self._follow("flags", flagged=uids, add=[flag] if add else [],
+                     remove=[] if add else [flag])
+
+    def removed(self, uids: Iterable[int]) -> None:
+        """The server moved ``uids`` out of the folder (or deleted them for good)."""
+        self._follow("removals", removed=uids)
+
+    def _follow(self, what: str, *, removed: Iterable[int] = (), flagged: Iterable[int] = (),
+                add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        try:
+            written = self.cache.follow(self.account, self.folder, self.base, self.uidvalidity,
+                                        removed=removed, flagged=flagged, add=add, remove=remove)
+        except Exception as error:  # a cache bug must not cost the action's other folders
+            log.warning("header cache: %s in %s not recorded: %s", what, self.folder, error)
+            return
+        if not written:
+            log.debug("header cache: %s in %s not recorded (the cache moved on, another "
+                      "UIDVALIDITY, or busy); the next resync brings them", what, self.folder)
 
 
 def find_by_message_id(service: IMAPMailboxService, message_ids: Iterable[str]) -> list[int]:

@@ -22,8 +22,12 @@ What it promises, and how:
 - **Bounded.** At most ``max_folders`` folders and ``max_rows`` messages per account; the least
   recently opened folders go first. A folder larger than ``max_rows`` is not cached at all.
 
-Writes happen on whatever thread calls (the app calls from its folder-loading worker threads,
-never the UI thread); connections are never shared between threads.
+- **Following the app.** What the app itself changes on the server (flags, messages moved
+  away) is written in once the server confirmed it (``follow``), without advancing the sync
+  state, so the next start shows it at once and the resync finds nothing to correct.
+
+Writes happen on whatever thread calls (the app calls from its folder-loading and triage
+worker threads, never the UI thread); connections are never shared between threads.
 """
 
 from __future__ import annotations
@@ -174,6 +178,20 @@ class HeaderCache(CacheFile):
 
         return self._run("counting", count, CacheStats(0, 0))
 
+    def folder_state(self, account: str, folder: str) -> FolderState | None:
+        """The folder's stored state (cached complete or still being listed), without reading
+        its rows: what a triage action notes before it changes the server (see ``follow``)."""
+
+        def read(db: sqlite3.Connection) -> FolderState | None:
+            found = db.execute(
+                "SELECT id, listing, uidvalidity, uidnext, highestmodseq "
+                "FROM folders WHERE account = ? AND name = ?",
+                (_key(account), _key(folder)),
+            ).fetchone()
+            return FolderState(*found) if found is not None else None
+
+        return self._run(f"reading the state of {folder}", read, None)
+
     # -- writing ------------------------------------------------------------------------------
 
     def start_listing(self, account: str, folder: str, info: SelectInfo) -> Listing | None:
@@ -186,10 +204,13 @@ class HeaderCache(CacheFile):
         def begin(db: sqlite3.Connection) -> Listing:
             with write_transaction(db):
                 _delete_folder(db, account, folder)
+                # The state goes in now (unused until ``complete``), so that it stays the same
+                # for the listing's whole life: ``follow`` can then write during a listing.
                 cursor = db.execute(
-                    "INSERT INTO folders (account, name, listing, uidvalidity, opened) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (_key(account), _key(folder), listing, info.uidvalidity, self._clock()),
+                    "INSERT INTO folders (account, name, listing, uidvalidity, uidnext, "
+                    "highestmodseq, opened) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (_key(account), _key(folder), listing, info.uidvalidity, info.uidnext,
+                     info.highestmodseq, self._clock()),
                 )
                 folder_id = cursor.lastrowid
             assert folder_id is not None
@@ -238,6 +259,62 @@ class HeaderCache(CacheFile):
             return True
 
         return self._run(f"updating {folder}", write, False)
+
+    def follow(
+        self,
+        account: str,
+        folder: str,
+        base: FolderState,
+        uidvalidity: int,
+        *,
+        removed: Iterable[int] = (),
+        flagged: Iterable[int] = (),
+        add: Iterable[str] = (),
+        remove: Iterable[str] = (),
+    ) -> bool:
+        """Record a change the app itself made on the server, once the server confirmed it:
+        ``removed`` UIDs moved away (archive, delete, move), and on the ``flagged`` UIDs the
+        flags ``add`` set and ``remove`` cleared. The folder's sync state stays as it is.
+
+        Not ``apply``: that records a resync, whose SELECT becomes the folder's new state. An
+        action has no such state, and must not advance it: UIDNEXT and HIGHESTMODSEQ stay where
+        the last listing or resync left them, so the next resync still asks the server for
+        everything since then (what other clients did meanwhile included) and finds these rows
+        already as the server has them. Flags are changed, not replaced, so the rows keep
+        whatever else the cache knows of them.
+
+        Written only where it cannot be wrong (otherwise nothing, and False):
+
+        - ``uidvalidity`` (the UIDVALIDITY the action ran under) is the cached folder's: under
+          another one the same UIDs are other messages.
+        - The folder's stored state is still ``base``, read (``folder_state``) before the server
+          was changed. A resync or listing stored in between may hold what another client did
+          after this action; writing over it would leave a row the next resync never corrects,
+          whereas leaving it out is safe: ``base`` predates the action, so the next resync asks
+          for it. (Without CONDSTORE a resync re-reads every flag anyway.)
+
+        Also False when the cache is off or busy: like every write, this one is only a shortcut.
+        """
+        if uidvalidity != base.uidvalidity:
+            return False
+        gone = list(removed)
+        edited = list(flagged)
+        plus, minus = frozenset(add), frozenset(remove)
+        edit = (edited, _flag_edit(plus, minus)) if edited and (plus or minus) else None
+        if not gone and edit is None:
+            return True
+
+        def write(db: sqlite3.Connection) -> bool:
+            with write_transaction(db):
+                if not _still_at(db, base):
+                    return False
+                gained = _merge(db, base, [], removed=gone, edit=edit)
+                if gained:
+                    db.execute("UPDATE folders SET rows = rows + ? WHERE id = ?",
+                               (gained, base.folder_id))
+            return True
+
+        return self._run(f"recording changes in {folder}", write, False)
 
     def forget(self, account: str, folder: str) -> None:
         """Drop one folder (its UIDVALIDITY changed, or it is gone from the server)."""
@@ -320,7 +397,9 @@ class Listing:
             with write_transaction(db):
                 if not _still_listing(db, state):
                     return False
-                count = self.count + _merge(db, state, encoded)
+                # The stored count, not self.count: ``follow`` may have removed rows meanwhile.
+                count = db.execute("SELECT rows FROM folders WHERE id = ?",
+                                   (state.folder_id,)).fetchone()[0] + _merge(db, state, encoded)
                 if count > cache.max_rows:  # too big to cache: not at all, not in part
                     db.execute("DELETE FROM pages WHERE folder = ?", (state.folder_id,))
                     db.execute("DELETE FROM folders WHERE id = ?", (state.folder_id,))
@@ -354,6 +433,30 @@ def _still_listing(db: sqlite3.Connection, state: FolderState) -> bool:
     ).fetchone() is not None
 
 
+def _still_at(db: sqlite3.Connection, state: FolderState) -> bool:
+    """The folder's listing and sync state are exactly ``state`` (nothing stored since)."""
+    return db.execute(
+        "SELECT 1 FROM folders WHERE id = ? AND listing = ? AND uidvalidity = ? "
+        "AND uidnext IS ? AND highestmodseq IS ?",
+        (state.folder_id, state.listing, state.uidvalidity, state.uidnext, state.highestmodseq),
+    ).fetchone() is not None
+
+
+def _flag_edit(add: frozenset[str], remove: frozenset[str]) -> Callable[[bytes], bytes]:
+    """Stored flags -> the same flags with ``add`` set and ``remove`` cleared (per distinct
+    stored set, of which a folder has few)."""
+    decoder = Decoder()
+    done: dict[bytes, bytes] = {}
+
+    def edit(blob: bytes) -> bytes:
+        found = done.get(blob)
+        if found is None:
+            found = done[blob] = encode_flags((decoder.flags(blob) | add) - remove)
+        return found
+
+    return edit
+
+
 PAGE_BITS = 8
 """A page holds the records of 256 consecutive UIDs (fewer where UIDs have gaps)."""
 
@@ -365,15 +468,17 @@ def _merge(
     *,
     removed: Iterable[int] = (),
     flags: Mapping[int, bytes] | None = None,
+    edit: tuple[Iterable[int], Callable[[bytes], bytes]] | None = None,
 ) -> int:
-    """Write ``records`` (new or replacing), drop ``removed`` UIDs and set ``flags`` (UID ->
-    encoded flags), page by page; returns how many rows the folder gained (or lost)."""
-    touched: dict[int, tuple[list[Record], set[int], dict[int, bytes]]] = {}
+    """Write ``records`` (new or replacing), drop ``removed`` UIDs, set ``flags`` (UID ->
+    encoded flags) and rewrite the stored flags of ``edit``'s UIDs with its function, page by
+    page; returns how many rows the folder gained (or lost)."""
+    touched: dict[int, tuple[list[Record], set[int], dict[int, bytes], set[int]]] = {}
 
-    def page(uid: int) -> tuple[list[Record], set[int], dict[int, bytes]]:
+    def page(uid: int) -> tuple[list[Record], set[int], dict[int, bytes], set[int]]:
         entry = touched.get(uid >> PAGE_BITS)
         if entry is None:
-            entry = touched[uid >> PAGE_BITS] = ([], set(), {})
+            entry = touched[uid >> PAGE_BITS] = ([], set(), {}, set())
         return entry
 
     for record in records:
@@ -382,9 +487,12 @@ def _merge(
         page(uid)[1].add(uid)
     for uid, blob in (flags or {}).items():
         page(uid)[2][uid] = blob
+    edited, rewrite = edit if edit is not None else ((), None)
+    for uid in edited:
+        page(uid)[3].add(uid)
     key = (state.folder_id, state.uidvalidity)
     gained = 0
-    for number, (new, gone, changed) in touched.items():
+    for number, (new, gone, changed, restyled) in touched.items():
         found = db.execute(
             "SELECT records FROM pages WHERE folder = ? AND uidvalidity = ? AND page = ?",
             (*key, number),
@@ -400,6 +508,13 @@ def _merge(
             record = held.get(uid)
             if record is not None:
                 record["flags"] = blob
+        for uid in restyled:
+            record = held.get(uid)
+            if record is not None and rewrite is not None:
+                try:
+                    record["flags"] = rewrite(record["flags"])  # type: ignore[arg-type]
+                except (ValueError, TypeError, EOFError) as exc:
+                    raise CorruptCache(f"cached flags do not decode: {exc}") from exc
         for record in new:
             held[record["uid"]] = record  # type: ignore[index]
         gained += len(held) - before

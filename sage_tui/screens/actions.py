@@ -4,6 +4,11 @@ A mixin so that the screen module stays about layout and loading. Each action ch
 screen at once, takes a ticket so that the server sees actions in the order they were taken,
 and runs in a thread worker; the ``on_*`` handlers reconcile the screen with what the server
 did (message handlers are found by name, which works for a mixin; ``@on`` would not).
+
+The worker also writes what the server confirmed into the header cache (``triage.CacheNote``):
+new flags, and messages moved away from their folder, so that the next start shows them from the
+cache and its resync has nothing to correct. These writes happen in the worker, in its turn (so
+"read, then unread" reaches the cache in that order too), and never fail the action.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import Worker
 
+from sage_tui.folder_loading import cache_account
 from sage_tui.imap.errors import IMAPError
 from sage_tui.imap.mailbox import MOVE_CHUNK
 from sage_tui.imap.models import MessageSummary
@@ -27,7 +33,15 @@ from sage_tui.messages import (
 )
 from sage_tui.places import Group
 from sage_tui.text import one_line
-from sage_tui.triage import UndoRecord, move_messages, service_for, still_in_folder, undo_move
+from sage_tui.triage import (
+    CacheNote,
+    UndoRecord,
+    move_messages,
+    moved_before_failure,
+    service_for,
+    still_in_folder,
+    undo_move,
+)
 
 if TYPE_CHECKING:
     from sage_tui.screens.main import MainScreen
@@ -123,15 +137,26 @@ class TriageActions(_Base):
             # failure in one folder leaves the others' moves standing (and undoable).
             for group, rows in parts:
                 service = service_for(self.client, group.info)
+                note = self.cache_note(group.folder, group.info.uidvalidity)
                 try:
                     result = move_messages(service, action, group.uids, destination, progress)
                 except IMAPError as error:
+                    if note is not None:
+                        note.removed(moved_before_failure(group.uids, error))
                     here = still_in_folder(service, group.uids, error)
                     keys = {key for key, uid in zip(group.keys, group.uids, strict=True)
                             if uid in here}
                     self.post_message(MovesFailed(action, generation, rows, keys, error))
                     continue
+                if note is not None:
+                    note.removed(group.uids)
                 self.post_message(MovesDone(action, rows, result, batch))
+
+    def cache_note(self, folder: str, uidvalidity: int | None) -> CacheNote | None:
+        """Run in a worker, before an action changes ``folder`` on the server: the header
+        cache's state of it (None with ``--no-cache`` or when it is not cached)."""
+        cache = getattr(self.app, "header_cache", None)
+        return CacheNote.take(cache, cache_account(self.client.config), folder, uidvalidity)
 
     def on_move_progress(self, event: MoveProgress) -> None:
         done = event.done < event.total
@@ -187,11 +212,16 @@ class TriageActions(_Base):
     def _run_undo(self, records: list[UndoRecord], ticket: int) -> None:
         with self._order.turn(ticket):
             for record in records:
+                # The messages leave the folder they were moved to; their new rows back home
+                # come with the next resync there (UIDNEXT is where the cache left it).
+                there = self.cache_note(record.result.destination, record.result.uidvalidity)
                 try:
                     back, rows = undo_move(self.client, record)
                 except IMAPError as error:
                     self.post_message(UndoFailed(error))
                     continue
+                if there is not None:
+                    there.removed(back.uid_map.keys())
                 self.post_message(UndoDone(back.destination, rows, back.count))
 
     def on_undo_done(self, event: UndoDone) -> None:
@@ -248,6 +278,7 @@ class TriageActions(_Base):
         with self._order.turn(ticket):
             for group in groups:
                 service = service_for(self.client, group.info)
+                note = self.cache_note(group.folder, group.info.uidvalidity)
                 try:
                     if add:
                         service.add_flags(group.uids, [flag])
@@ -256,6 +287,9 @@ class TriageActions(_Base):
                 except IMAPError as error:
                     mine = {key: flags for key, flags in before.items() if key in group.keys}
                     self.post_message(FlagsFailed(generation, mine, error))
+                    continue
+                if note is not None:
+                    note.flags_changed(group.uids, flag, add=add)
 
     def on_flags_failed(self, event: FlagsFailed) -> None:
         if event.generation == self.generation:
