@@ -189,12 +189,20 @@ def undo_move(client: IMAPClient, record: UndoRecord) -> tuple[MoveResult, list[
     """Move the messages of ``record`` back; returns the move and their rows in the source.
 
     Uses the UIDs the server reported (UIDPLUS); where it reported none (or only some, after
-    an interrupted move), finds the messages by Message-ID instead.
+    an interrupted move), finds the messages by Message-ID instead. The reported UIDs count
+    only while the destination keeps the UIDVALIDITY they were given under: a folder deleted
+    and made again meanwhile has other messages at those UIDs, which must stay where they are.
     """
     result = record.result
     there = IMAPMailboxService(client)
-    there.select(result.destination)
-    uids = sorted(result.uid_map.values())
+    info = there.select(result.destination)
+    if result.uidvalidity is None or result.uidvalidity == info.uidvalidity:
+        uids = sorted(result.uid_map.values())
+    else:
+        log.info("%s was reset since the move (UIDVALIDITY %s, now %s): undo looks for the "
+                 "messages by Message-ID", result.destination, result.uidvalidity,
+                 info.uidvalidity)
+        uids = []
     if len(uids) < len(record.rows):
         uids = sorted(set(uids) | set(
             find_by_message_id(there, (row.message_id or "" for row in record.rows))

@@ -83,6 +83,28 @@ async def test_delete_goes_to_trash_and_undo_brings_it_back(five, imap_user, raw
     assert "message 5" in subjects_on_server(raw, "INBOX")
 
 
+async def test_undo_leaves_a_reset_destination_alone(five, imap_user, raw_imap):
+    """The destination was deleted and made again after the move: the UIDs the move reported
+    now name other messages, and the undo must not take those."""
+    app = make_app(five)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await opened(pilot)
+        await pilot.press("a")  # message 5 goes to Archive, as UID 1 there
+        await settle(pilot)
+        raw = raw_imap(imap_user)
+        assert subjects_on_server(raw, "Archive") == ["message 5"]
+        raw.select_folder("INBOX")  # (Archive must not be selected while it is deleted)
+        raw.delete_folder("Archive")
+        raw.create_folder("Archive")
+        raw.append("Archive", make_message(99, subject="someone else's"))  # UID 1 again
+        await pilot.press("u")
+        await settle(pilot)
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "nothing to undo" in said, said
+    assert subjects_on_server(raw, "Archive") == ["someone else's"]
+    assert "someone else's" not in subjects_on_server(raw, "INBOX")
+
+
 async def test_multi_select_then_move_with_the_picker(five, imap_user, raw_imap, dovecot):
     raw = raw_imap(imap_user)
     raw.create_folder("Projects/website")
