@@ -90,10 +90,16 @@ class IMAPMailboxService:
 
     Args:
         client: The account handle (shared pool).
+
+    Attributes:
+        esearch: Search with ESEARCH (RFC 4731) where the server offers it (the default). Off,
+            searches take the path of servers without it: for a server whose ESEARCH answers
+            are wrong, and for tests of that path against a server that has it.
     """
 
     def __init__(self, client: IMAPClient) -> None:
         self.client = client
+        self.esearch = True
         self.current: SelectInfo | None = None
         self._roles: dict[str, str] | None = None
         self._lock = threading.Lock()
@@ -224,7 +230,7 @@ class IMAPMailboxService:
         wire_args = (criteria or IMAPSearchCriteria()).to_wire()
         return self._run(
             f"searching {self.current_folder}",
-            lambda conn: wire.search(conn.raw, wire_args),
+            lambda conn: self._search(conn, wire_args),
             kind=IMAPSearchError,
             fresh=fresh,
         )
@@ -232,23 +238,26 @@ class IMAPMailboxService:
     def uids_after(self, uid: int) -> list[int]:
         """UIDs above ``uid`` in the current folder, ascending: new mail since a list was loaded.
 
-        Searches ``UID uid+1:4294967295`` rather than ``uid+1:*``, because ``N:*`` matches the
-        highest UID even when it is below N (RFC 3501), which would report old mail as new. A
-        NOOP goes first: a server only searches the messages it has already announced to this
-        connection, so without it mail that arrived since the last command is not found.
+        Searches UIDs from ``uid+1`` to 4294967295 (``wire.search(lowest=...)``) rather than
+        ``uid+1:*``, because ``N:*`` matches the highest UID even when it is below N (RFC 3501),
+        which would report old mail as new. A NOOP goes first: a server only searches the
+        messages it has already announced to this connection, so without it mail that arrived
+        since the last command is not found.
         """
         if uid >= MAX_UID:
             return []
-        from .search import IMAPSearchCriteria
-
-        wire_args = IMAPSearchCriteria().uid(MessageSet.from_ranges([(uid + 1, MAX_UID)])).to_wire()
         found: list[int] = self._run(
             f"looking for new mail in {self.current_folder}",
-            lambda conn: wire.search(conn.raw, wire_args),
+            lambda conn: self._search(conn, [b"ALL"], lowest=uid + 1),
             kind=IMAPSearchError,
             fresh=True,
         )
         return [u for u in found if u > uid]
+
+    def _search(self, conn: Connection, wire_args: list[bytes], *, lowest: int = 1) -> list[int]:
+        """``wire.search`` with ESEARCH where the server offers it and ``esearch`` allows."""
+        use_esearch = self.esearch and conn.has("ESEARCH")
+        return wire.search(conn.raw, wire_args, esearch=use_esearch, lowest=lowest)
 
     def changes_since(self, modseq: int, *, vanished: bool = False) -> FolderChanges:
         """What changed in the current folder since ``modseq`` (CONDSTORE/QRESYNC, RFC 7162).
