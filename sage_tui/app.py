@@ -88,14 +88,15 @@ class SageApp(CacheOwner, App[None]):
     def _attach(self, account: Account) -> None:
         """Make ``account`` the app's: a client on its pool, its events, a fresh health feed."""
         self.account = account
-        self.client = IMAPClient(account.config)
         first = self._first_page
         if first is not None and first.config == account.config:
-            # Its buffer is the account's subscription; it replays what the early thread
-            # saw (the first connect) once the app runs (on_mount).
+            # Its client becomes the app's, and its buffer the account's subscription: it
+            # replays what the early thread saw (the first connect) once the app runs.
+            self.client = first.client
             self._unsubscribe = first.unsubscribe
         else:
             self._first_page = None
+            self.client = IMAPClient(account.config)
             self._unsubscribe = self.client.subscribe(self._engine_event)
         self._engine_closed = False
         self.health_feed.stop()  # the previous account's timers
@@ -299,10 +300,9 @@ class SageApp(CacheOwner, App[None]):
         if self.main_screen is not None:
             self.main_screen.stop_background()
         self._unsubscribe()
-        pool = self.client.pool
-        self.client.disconnect()
-        # LOGOUT every pooled connection of the account; stop what is still running.
-        pool.close(timeout=SHUTDOWN_SECONDS, abort_busy=True)
+        # LOGOUT every pooled connection of the account; stop what is still running (and what
+        # is still connecting); later operations of this client fail at once.
+        self.client.close(timeout=SHUTDOWN_SECONDS, abort_busy=True)
         if self.main_screen is not None:
             self.main_screen.interrupt_background(deadline)
 

@@ -94,8 +94,10 @@ class FirstPage:
         self.folder = folder
         self.page_size = page_size
         self.events = EventBuffer()
-        self._client = IMAPClient(config)
-        self.unsubscribe = self._client.subscribe(self.events)
+        self.client = IMAPClient(config)
+        """The account's client: the app takes it over, so that closing it (quitting) also
+        stops this thread's work."""
+        self.unsubscribe = self.client.subscribe(self.events)
         self._result: FirstPageResult | None = None
         self._taken = False
         self._thread = threading.Thread(target=self._fetch, name="sage-first-page", daemon=True)
@@ -109,7 +111,7 @@ class FirstPage:
         return first
 
     def _fetch(self) -> None:
-        service = IMAPMailboxService(self._client)
+        service = IMAPMailboxService(self.client)
         try:
             info = service.select(self.folder, readonly=True)
             rows = service.fetch_newest(self.page_size)

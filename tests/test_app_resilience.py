@@ -17,7 +17,8 @@ import time
 
 import pytest
 
-from sage_tui.imap import IMAPClient
+from sage_tui.first_page import FirstPage
+from sage_tui.imap import IMAPClient, IMAPConnectionError
 from tests.support.app import main_screen, make_app, settle
 from tests.support.engine import plain_config
 from tests.support.seed import make_message, seed_folder
@@ -195,3 +196,24 @@ def test_the_engine_pool_closes_in_bounded_time_with_a_stalled_server(
     started = time.monotonic()
     pool.close(timeout=0.5, abort_busy=True)
     assert time.monotonic() - started < 1.5
+
+
+def test_quitting_ends_a_connection_still_waiting_for_its_greeting(
+        dovecot, imap_user, fault_proxy):
+    """The server accepts the connection and says nothing (a stalled proxy): the thread
+    opening it is woken when the app quits, and the pool does not try again, instead of the
+    thread waiting out its 10 s timeout and then retrying with a closed pool."""
+    proxy = fault_proxy()
+    proxy.stall(True)
+    config = plain_config(dovecot.host, proxy.port, imap_user, timeout=10.0, max_retries=3,
+                          retry_delay=1.0)
+    first = FirstPage.start(config, "INBOX")  # as sage-tui starts: it blocks on the greeting
+    time.sleep(0.3)
+    pool = IMAPClient(config).pool  # the one the thread is opening a connection in
+    started = time.monotonic()
+    pool.close(timeout=0.5, abort_busy=True)
+    result = first.take("INBOX")
+    waited = time.monotonic() - started
+    assert result is not None and isinstance(result.error, IMAPConnectionError)
+    assert waited < 5.0, f"the opening connection was left to time out ({waited:.1f} s)"
+    assert pool.snapshot().retries == 0

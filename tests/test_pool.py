@@ -129,3 +129,20 @@ def test_health_check(dovecot, imap_user):
     report = bad.health_check()
     assert report["status"] == "unhealthy" and "Authentication failed" in report["error"]
     assert "nope" not in str(report)
+
+
+def test_a_closed_client_fails_later_operations_at_once(dovecot, imap_user):
+    """``close`` is for good (an app quitting): no new pool, no new connection, no retry; the
+    metrics stay readable."""
+    config = plain_config(dovecot.host, dovecot.port, imap_user, max_retries=3,
+                          retry_delay=1.0)
+    client = IMAPClient(config)
+    IMAPMailboxService(client).list_folders()
+    pool = client.pool
+    client.close(timeout=1.0)
+    with pytest.raises(PoolTimeoutError, match="closed"):
+        IMAPMailboxService(client).list_folders()
+    assert client.pool is pool and pool.closed
+    snapshot = client.get_metrics()
+    assert snapshot.successful_connections == 1 and snapshot.retries == 0
+    assert get_pool(config) is not pool, "another client of the account starts afresh"

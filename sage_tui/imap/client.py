@@ -47,6 +47,7 @@ class IMAPClient:
                 config = replace(config, **fields)
         self.config = config
         self._pool: ConnectionPool | None = None
+        self._closed = False
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -68,6 +69,20 @@ class IMAPClient:
         with self._lock:
             self._pool = None
 
+    def close(self, timeout: float | None = None, *, abort_busy: bool = False) -> None:
+        """Close the account for good: its pool logs out (``ConnectionPool.close``, same
+        arguments), and this client stays on that closed pool.
+
+        What an app quitting wants: an operation a worker thread starts afterwards fails at
+        once (a closed pool lends no connection, and is not retried), where ``disconnect``
+        would let it open a new pool and a new connection (to a server that may be the reason
+        for quitting). Metrics stay readable.
+        """
+        with self._lock:
+            self._closed = True
+            pool = self._pool = self._pool or get_pool(self.config)
+        pool.close(timeout, abort_busy=abort_busy)
+
     def __enter__(self) -> IMAPClient:
         return self.connect()
 
@@ -83,7 +98,7 @@ class IMAPClient:
     def pool(self) -> ConnectionPool:
         """The shared pool, attached on first use (so the explicit ``connect()`` is optional)."""
         with self._lock:
-            if self._pool is None or self._pool.closed:
+            if self._pool is None or (self._pool.closed and not self._closed):
                 self._pool = get_pool(self.config)
             return self._pool
 

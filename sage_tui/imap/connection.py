@@ -26,7 +26,7 @@ from imapclient import exceptions as imapclient_errors
 from .config import ConnectionConfig
 from .errors import IMAPConnectionError, IMAPError, IMAPTLSError
 from .models import SelectInfo
-from .transport import GuardedIMAPClient
+from .transport import GuardedIMAPClient, SocketHook
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +72,15 @@ class Connection:
 
     @classmethod
     def open(
-        cls, config: ConnectionConfig, *, clock: Callable[[], float] = time.monotonic
+        cls, config: ConnectionConfig, *, clock: Callable[[], float] = time.monotonic,
+        on_socket: SocketHook | None = None,
     ) -> Connection:
         """Connect, set up TLS as configured, and log in.
 
-        Raises whatever the libraries raise; the caller translates (it knows the operation).
-        STARTTLS failures raise and never fall back to plain text.
+        ``on_socket`` is told of the socket once it is connected, before the greeting (the pool
+        keeps it, to shut it if the app quits meanwhile). Raises whatever the libraries raise;
+        the caller translates (it knows the operation). STARTTLS failures raise and never fall
+        back to plain text.
         """
         context = make_ssl_context(config) if (config.use_ssl or config.starttls) else None
         try:
@@ -88,6 +91,7 @@ class Connection:
                 ssl=config.use_ssl,
                 ssl_context=context,
                 timeout=SocketTimeout(connect=config.timeout, read=config.timeout),
+                on_socket=on_socket,
             )
         except imaplib.IMAP4.abort:
             raise

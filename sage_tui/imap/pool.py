@@ -9,7 +9,9 @@ broken ones away instead of returning them.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +26,8 @@ from .metrics import EventKind, Metrics, MetricsSnapshot
 
 log = logging.getLogger(__name__)
 
-Connector = Callable[[ConnectionConfig], Connection]
+Connector = Callable[..., Connection]
+"""Opens one logged-in connection: ``(config, on_socket=hook)``, the hook told of its socket."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class ConnectionPool:
         config: The account; also the pool's identity.
         clock: Monotonic seconds (idle checks, breaker timing); tests inject a fake.
         sleep: How retries wait; tests inject a fake.
-        connector: Opens one logged-in connection; the default is ``Connection.open``.
+        connector: Opens one logged-in connection (``config, on_socket=...``); the default
+            is ``Connection.open``.
     """
 
     def __init__(
@@ -55,7 +59,8 @@ class ConnectionPool:
         self.config = config
         self.clock = clock
         self.sleep = sleep
-        self._connector = connector or (lambda cfg: Connection.open(cfg, clock=clock))
+        self._connector = connector or (
+            lambda cfg, on_socket=None: Connection.open(cfg, clock=clock, on_socket=on_socket))
         self.metrics = Metrics(config.enable_monitoring, clock=clock)
         self.breaker = CircuitBreaker(
             config.circuit_failure_threshold,
@@ -68,7 +73,10 @@ class ConnectionPool:
         self._idle: list[Connection] = []
         self._in_use: set[Connection] = set()
         self._opening = 0
+        self._connecting: set[socket.socket] = set()
+        """Sockets of connections being opened (greeting, TLS, login): shut on an abort."""
         self._closed = False
+        self._aborting = False
         self.capabilities: frozenset[str] = frozenset()
         self.tls_version: str | None = None
 
@@ -141,9 +149,21 @@ class ConnectionPool:
                 self.metrics.emit(EventKind.DISCARDED, f"connection {conn.id} discarded")
 
     def _open_new(self) -> Connection:
+        mine: list[socket.socket] = []
+
+        def connected(sock: socket.socket) -> None:
+            with self._cond:
+                mine.append(sock)
+                self._connecting.add(sock)
+                aborted = self._closed and self._aborting
+            if aborted:
+                _shut(sock)
+
         try:
-            conn = self._connector(self.config)
+            conn = self._connector(self.config, on_socket=connected)
         except BaseException as exc:
+            with self._cond:
+                self._connecting.difference_update(mine)
             with self._cond:
                 self._opening -= 1
                 self._cond.notify()
@@ -157,6 +177,7 @@ class ConnectionPool:
             self.metrics.record_connect(False, message)
             raise
         with self._cond:
+            self._connecting.difference_update(mine)
             self._opening -= 1
             self._in_use.add(conn)
             self.capabilities = conn.capabilities
@@ -222,8 +243,12 @@ class ConnectionPool:
         """
         with self._cond:
             self._closed = True
+            self._aborting = abort_busy
             idle, self._idle = self._idle, []
+            connecting = list(self._connecting) if abort_busy else []
             self._cond.notify_all()
+        for sock in connecting:  # still waiting for a greeting or a login: nothing to save
+            _shut(sock)
         deadline = None if timeout is None else time.monotonic() + timeout
         if len(idle) <= 1 and timeout is None:
             for conn in idle:
@@ -263,6 +288,12 @@ class ConnectionPool:
             old=old.value,
             new=new.value,
         )
+
+
+def _shut(sock: socket.socket) -> None:
+    """Wake a thread blocked on ``sock`` (``interrupt`` does this for open connections)."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 _pools: dict[ConnectionConfig, ConnectionPool] = {}

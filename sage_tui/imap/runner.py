@@ -102,6 +102,7 @@ def run_operation(
             elapsed = pool.clock() - started
             can_retry = (
                 error.transient
+                and not pool.closed  # the app is quitting (or the account was switched)
                 and attempt <= policy.max_retries
                 and (idempotent or not reached_server)
                 and isinstance(exc, Exception)
