@@ -3,13 +3,11 @@ server's state; ``--no-cache``; "Clear cache" in the command palette; a damaged 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -20,7 +18,7 @@ from sage_tui.folder_loading import cache_account
 from sage_tui.imap import IMAPClient, IMAPMailboxService
 from sage_tui.locations import cache_dir
 from sage_tui.messages import CacheNoticed, FolderPageLoaded
-from tests.support.app import main_screen, make_app, settle
+from tests.support.app import main_screen, make_app, settle, until
 from tests.support.engine import plain_config
 from tests.support.seed import make_message, seed_folder
 
@@ -41,16 +39,6 @@ def server_rows(config) -> list:
 
 def title(screen) -> str:
     return str(screen.query_one("#list-title").render())
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Poll while workers may be blocked (``settle`` would wait for them)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the app did not reach the expected state in time")
-        await pilot.pause()
-        await asyncio.sleep(0.02)
 
 
 async def open_and_quit(config) -> None:

@@ -8,9 +8,6 @@ would read it, and compared with a fresh listing of the server."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +20,7 @@ from sage_tui.imap.models import MessageSummary, SelectInfo
 from sage_tui.imap.search import IMAPSearchCriteria
 from sage_tui.locations import cache_dir
 from sage_tui.messages import FolderPageLoaded, FolderResynced
-from tests.support.app import main_screen, make_app, settle
+from tests.support.app import main_screen, make_app, settle, until
 from tests.support.engine import plain_config
 from tests.support.seed import make_message, seed_folder
 
@@ -68,16 +65,6 @@ async def opened(pilot):
     await settle(pilot, lambda: screen.loaded and bool(screen.folder_tree.folders)
                  and not screen.showing_cached)
     return screen
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Poll while a worker may be blocked on a stalled server (``settle`` would wait for it)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the app did not reach the expected state in time")
-        await pilot.pause()
-        await asyncio.sleep(0.02)
 
 
 async def test_flags_and_moves_reach_the_cache_and_the_next_start_shows_them_at_once(

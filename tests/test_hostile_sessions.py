@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 
 import pytest
 
 from sage_tui.screens.help import HelpScreen
 from sage_tui.widgets.reader import GONE_NOTE
-from tests.support.app import main_screen, make_app, settle
+from tests.support.app import main_screen, make_app, settle, until
 from tests.support.engine import plain_config
 from tests.support.fake_server import FakeIMAPServer, Session
 from tests.support.seed import make_message, seed_folder
@@ -150,14 +149,6 @@ def banner_words(screen) -> str:  # type: ignore[no-untyped-def]
                     for name in ("banner", "status-banner")
                     if screen.query(f"#{name}") and screen.query_one(f"#{name}").has_class(
                         "-shown"))
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Poll ``condition`` without waiting for workers (one of them is stuck on purpose)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        await pilot.pause(0.05)
 
 
 async def test_the_ui_answers_keys_while_the_server_stalls():

@@ -44,6 +44,18 @@ async def settle(pilot, condition: Callable[[], bool] | None = None, timeout: fl
         await asyncio.sleep(0.02)
 
 
+async def until(pilot, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Poll ``condition`` without waiting for workers: ``settle`` would wait for them, and one
+    may be blocked on a stalled server on purpose."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("the app did not reach the expected state in time")
+        await pilot.pause()
+        await asyncio.sleep(0.02)
+
+
 async def _finished(worker) -> None:
     """Wait for a worker; its failure is the app's to show (the tests look at the screen)."""
     with contextlib.suppress(Exception):
