@@ -17,6 +17,7 @@ Nothing here imports Textual: this module is loaded before it.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from .imap.errors import IMAPError
 from .imap.mailbox import IMAPMailboxService
 from .imap.metrics import EngineEvent
 from .imap.models import Folder, MessageSummary, SelectInfo
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 """Rows fetched first when a folder opens: more than a tall terminal shows, whatever the size."""
@@ -111,19 +114,24 @@ class FirstPage:
         return first
 
     def _fetch(self) -> None:
+        try:
+            self._result = self._first_page()
+        except Exception:  # a bug, not the server: logged; the main screen asks by itself
+            log.exception("the first page of %s could not be fetched early", self.folder)
+
+    def _first_page(self) -> FirstPageResult:
         service = IMAPMailboxService(self.client)
         try:
             info = service.select(self.folder, readonly=True)
             rows = service.fetch_newest(self.page_size)
         except IMAPError as error:
-            self._result = FirstPageResult(self.folder, error=error)
-            return
+            return FirstPageResult(self.folder, error=error)
         folders: tuple[Folder, ...] | None
         try:
             folders = tuple(service.list_folders(status=False))
         except IMAPError:
             folders = None  # the main screen's own listing reports it
-        self._result = FirstPageResult(self.folder, info, tuple(rows), folders)
+        return FirstPageResult(self.folder, info, tuple(rows), folders)
 
     def take(self, folder: str, *, wait: bool = True) -> FirstPageResult | None:
         """The result for ``folder``, once: None for another folder or on a second call.
