@@ -14,10 +14,12 @@ prompt.
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -204,19 +206,38 @@ def account_password(account: AccountSettings) -> str:
     return password
 
 
+@contextmanager
+def collector_paused_while_starting() -> Iterator[None]:
+    """No garbage collection while the app is imported and built; afterwards, what was built
+    is frozen (``gc.freeze``) and collection is on again.
+
+    Start-up makes a few hundred thousand objects that live as long as the process (modules,
+    classes, the stylesheet) and almost no garbage. Collecting while they are made finds
+    nothing, and once they exist a full collection walks them all: about 50 ms, measured just
+    before the first frame. Frozen, they are never walked again.
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def run_app(account: Account | None, **options: object) -> int:
     from .logs import register_secret, setup_logging
 
-    setup_logging()
-    if account is not None:
-        register_secret(account.config.password)
-        from .first_page import FirstPage
+    with collector_paused_while_starting():
+        setup_logging()
+        if account is not None:
+            register_secret(account.config.password)
+            from .first_page import FirstPage
 
-        # The server opens the folder while Python imports the interface (first_page.py).
-        options["first_page"] = FirstPage.start(account.config, account.default_folder)
-    from .app import SageApp
+            # The server opens the folder while Python imports the interface (first_page.py).
+            options["first_page"] = FirstPage.start(account.config, account.default_folder)
+        from .app import SageApp
 
-    app = SageApp(account, **options)  # type: ignore[arg-type]
+        app = SageApp(account, **options)  # type: ignore[arg-type]
     app.run()
     return app.return_code or 0
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 import sys
 
+import pytest
+
 from sage_tui import __version__
+from sage_tui.cli import collector_paused_while_starting
 
 
 def test_version_from_the_console_script() -> None:
@@ -66,3 +70,26 @@ def test_the_header_says_how_the_connection_is_protected() -> None:
     assert plain.insecure and plain.security == "unencrypted"
     local = account(host="127.0.0.1", use_ssl=False, port=143)
     assert not local.insecure and "local" in local.security
+
+
+def test_start_up_pauses_the_collector_and_leaves_it_on_with_start_up_frozen() -> None:
+    assert gc.isenabled()
+    try:
+        with collector_paused_while_starting():
+            assert not gc.isenabled(), "no collection while the app is imported and built"
+            built = ["made while starting"]
+        assert gc.isenabled(), "collection is on again for the app's run"
+        assert not any(item is built for item in gc.get_objects()), "frozen: never walked"
+        later = ["made while running"]
+        assert any(item is later for item in gc.get_objects()), "collected as usual"
+    finally:
+        gc.unfreeze()  # the test process keeps collecting everything
+
+
+def test_a_failed_start_up_still_turns_the_collector_back_on() -> None:
+    try:
+        with pytest.raises(RuntimeError), collector_paused_while_starting():
+            raise RuntimeError("the app could not be built")
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
