@@ -32,7 +32,6 @@ from sage_tui.messages import ConnectionStateChanged, EngineReported
 from sage_tui.screens.main import MainScreen
 from sage_tui.settings import AccountSettings, ConfigError, Startup, load_settings, save_theme
 from sage_tui.themes import THEMES, THEMES_DIR
-from sage_tui.widgets.account_bar import AccountBar
 
 if TYPE_CHECKING:
     from sage_tui.screens.setup import SetupResult, SetupScreen
@@ -114,6 +113,12 @@ class SageApp(CacheOwner, App[None]):
         if self.account is None:
             self.push_screen(self._setup_screen(first_run=True), self._setup_done)
             return
+        # Pushed once the app has started: Textual draws nothing until its start-up is over,
+        # and a screen pushed here would be laid out and rendered once for nothing (about a
+        # sixth of the time to the first page) before the frame that is shown.
+        self.call_later(self._show_main)
+
+    def _show_main(self) -> None:
         self.push_screen(self._install_main())
 
     def _install_main(self) -> MainScreen:
@@ -241,9 +246,7 @@ class SageApp(CacheOwner, App[None]):
 
     def on_connection_state_changed(self, event: ConnectionStateChanged) -> None:
         if self.main_screen is not None:
-            bar = self.main_screen.query_one(AccountBar)
-            bar.state, bar.detail = event.state, event.detail
-            self.main_screen.refresh_status()  # the circuit banner and its countdown
+            self.main_screen.show_link_state(event.state, event.detail)
 
     def on_engine_reported(self, message: EngineReported) -> None:
         self.health_feed.add(message.event)  # kept, and shown with the next throttled update

@@ -43,9 +43,26 @@ class ConnectionStatus(_Base):
     """Why the rows on screen may be out of date (None: they are live)."""
     _retry_at: float | None = None
     _retry_what: str = ""
+    _link: tuple[str, str] = ("connecting", "")
+    """The engine's last connection state and its detail, for the account bar."""
     _open_failures: int = 0
     _reopen_timer: Timer | None = None
     _status_timer: Timer | None = None
+
+    # -- the account bar's connection state ----------------------------------------------------
+
+    def show_link_state(self, state: str, detail: str = "") -> None:
+        """The engine's connection state changed: show it in the account bar, and redraw the
+        banner (the circuit breaker's countdown). Before the screen has its widgets it is kept,
+        and shown by ``on_mount``: the app replays the start-up connection's events early."""
+        self._link = (state, detail)
+        if self.query(AccountBar):
+            self._show_link()
+
+    def _show_link(self) -> None:
+        bar = self.query_one(AccountBar)
+        bar.state, bar.detail = self._link
+        self.refresh_status()
 
     # -- entering and leaving the stale state --------------------------------------------------
 

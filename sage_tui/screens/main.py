@@ -198,6 +198,7 @@ class MainScreen(TriageActions, ReaderActions, SearchView, ConnectionStatus, Cac
         return self.has_class("-narrow")
 
     def on_mount(self) -> None:
+        self._show_link()
         self.query_one("#filter", Input).cursor_blink = False
         self._apply_width(self.app.size.width)
         self.message_list.focus()
