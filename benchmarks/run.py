@@ -5,7 +5,10 @@ Starts a throwaway Dovecot on loopback (the test suite's harness), seeds one fol
 
 - newest page visible: ``sage-tui`` started in a pseudo-terminal until the newest message's
   subject is on screen, cold (empty cache and config directories), next to a bare Textual app
-  that draws one line (the framework floor), and the largest folder next to the smallest;
+  that draws one line (the framework floor), and the largest folder next to the smallest.
+  sage-tui's bytecode is written first, as ``pip install`` leaves an installed package (the
+  floor's Textual has its own), so an editable install under ``PYTHONDONTWRITEBYTECODE``
+  does not compile every module at every start;
 - whole folder listed, cold: the engine next to raw imapclient fetching ENVELOPE in chunks and
   the wire floor (the engine's FETCH through stdlib imaplib, nothing parsed);
 - whole folder listed, warm: the app's folder loading from a filled header cache when nothing
@@ -51,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import contenders as c  # noqa: E402
 from benchmarks.seeding import seed_maildir  # noqa: E402
-from benchmarks.startup import StartupFailed, time_to_text  # noqa: E402
+from benchmarks.startup import StartupFailed, compile_bytecode, time_to_text  # noqa: E402
 from sage_tui.imap import IMAPSearchCriteria  # noqa: E402
 from tests.support.dovecot import DovecotServer  # noqa: E402
 from tests.support.seed import generated_messages, make_message  # noqa: E402
@@ -161,6 +164,8 @@ def sage_tui_command() -> list[str]:
 
 
 def startup_section(accounts: dict[int, c.Account], runs: int) -> list[Row]:
+    compiled = compile_bytecode(["sage_tui", "sage_tui.widgets", "sage_tui.themes"])
+    say(f"  sage-tui's bytecode written ({compiled} modules), as pip install leaves it")
     base_env = {key: value for key, value in os.environ.items() if not key.startswith("TEXTUAL")}
     base_env.update(TERM="xterm-256color", COLORTERM="truecolor")
     scratch = Path(tempfile.mkdtemp(prefix="sage-bench-"))
