@@ -16,9 +16,23 @@ from textual.dom import DOMNode
 from sage_tui.settings import AppSettings, ConfigError, normal_key
 
 
-def _sage_classes() -> list[type[DOMNode]]:
-    import sage_tui.app  # noqa: F401 - imports every screen and widget the app can show
+def _import_every_screen_and_widget() -> None:
+    """The app imports most screens on first use (a faster start), so their bindings exist
+    only once their modules are imported: import them all here."""
+    import importlib
+    import pkgutil
 
+    import sage_tui.app
+    import sage_tui.screens
+    import sage_tui.widgets
+
+    for package in (sage_tui.screens, sage_tui.widgets):
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+
+
+def _sage_classes() -> list[type[DOMNode]]:
+    _import_every_screen_and_widget()
     found: list[type[DOMNode]] = []
     pending: list[type[DOMNode]] = [DOMNode]
     while pending:
@@ -46,6 +60,8 @@ def resolve_keymap(settings: AppSettings) -> dict[str, str]:
         ConfigError: an unknown or ambiguous name, or a key that another binding of the same
             screen already uses (Textual would silently take it away from that one).
     """
+    if not settings.keys:
+        return {}  # nothing to check, and no reason to import every screen
     keymap = settings.keymap(binding_catalogue())
     classes = _sage_classes()
     app_bindings = [b for cls in classes if cls.__name__ == "SageApp" for b in _own_bindings(cls)]

@@ -3,6 +3,9 @@ does, and the help screen shows the keys as they now are."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from rich.console import Console
 
 from sage_tui.account import Account
@@ -52,3 +55,18 @@ async def test_an_overridden_key_archives_and_the_help_shows_it(dovecot, imap_us
     raw = raw_imap(imap_user)
     assert subjects(raw, "INBOX") == ["older"]
     assert subjects(raw, "Archive") == ["newer"]
+
+
+def test_keys_of_screens_opened_later_can_be_overridden_in_a_fresh_start(tmp_path) -> None:
+    """The app imports most screens on first use; the check of ``[keys]`` must still know
+    their bindings, in a process that has imported nothing yet (as ``sage-tui`` starting)."""
+    path = tmp_path / "config.toml"
+    path.write_text('[keys]\n"builder.run" = "ctrl+e"\n"help.close" = "escape,q,f1"\n',
+                    encoding="utf-8")
+    code = ("import sys; from pathlib import Path; from sage_tui.startup import read_startup\n"
+            f"startup = read_startup(Path({str(path)!r}))\n"
+            "print(startup.problem or sorted(startup.keymap.items()))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == str(sorted({"builder.run": "ctrl+e",
+                                                "help.close": "escape,q,f1"}.items()))
