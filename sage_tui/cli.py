@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from . import __version__
 
@@ -134,9 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.account and (args.demo or args.host or args.user):
         parser.error("--account picks an account of the config file; it does not go with "
                      "--demo, --host or --user")
-    from .startup import read_startup
+    from .startup import load_startup
 
-    startup = read_startup(config_path(args.config))
+    # Read, not yet checked against the app: that imports Textual, and run_app does it once
+    # the first page is on its way.
+    startup = load_startup(config_path(args.config))
     if args.demo:
         return run_demo(args.folder or "INBOX", startup)
     if not args.host and not args.user:
@@ -177,7 +179,16 @@ def run_configured(startup: Startup, name: str | None, folder: str | None, *,
         print(f"sage-tui: {error}", file=sys.stderr)
         return 2
     try:
-        password = account_password(chosen)
+        password = account_password(chosen, prompt=False)
+        if password is None:
+            # Asked for on the terminal: the file is checked first, so that a mistake in it
+            # is shown before anyone types a password that would not be used.
+            from .startup import check_startup
+
+            startup = check_startup(startup)
+            if startup.problem:
+                return run_app(None, startup=startup, cache=cache)
+            password = account_password(chosen)
     except CommandError as error:
         return error.report()
     account = chosen.account(password)
@@ -186,9 +197,14 @@ def run_configured(startup: Startup, name: str | None, folder: str | None, *,
     return run_app(account, startup=replace(startup, account_name=chosen.name), cache=cache)
 
 
-def account_password(account: AccountSettings) -> str:
+@overload
+def account_password(account: AccountSettings) -> str: ...
+@overload
+def account_password(account: AccountSettings, *, prompt: bool) -> str | None: ...
+def account_password(account: AccountSettings, *, prompt: bool = True) -> str | None:
     """The password of a config file's account: ``password_command``, the keyring or
-    ``SAGE_TUI_PASSWORD``, else a prompt on a terminal; ``CommandError`` otherwise."""
+    ``SAGE_TUI_PASSWORD``, else a prompt on a terminal; ``CommandError`` otherwise.
+    ``prompt=False``: None instead of the prompt."""
     from .logs import register_secret
     from .passwords import PasswordError, resolve_password
 
@@ -197,6 +213,8 @@ def account_password(account: AccountSettings) -> str:
     except PasswordError as error:
         if not sys.stdin.isatty():
             raise CommandError(str(error)) from None
+        if not prompt:
+            return None
         print(f"sage-tui: {error}", file=sys.stderr)
         try:
             password = getpass.getpass(f"Password for {account.name} ({account.label}): ")
@@ -224,20 +242,36 @@ def collector_paused_while_starting() -> Iterator[None]:
         gc.enable()
 
 
-def run_app(account: Account | None, **options: object) -> int:
+def run_app(account: Account | None, *, startup: Startup | None = None,
+            **options: object) -> int:
+    """Run the app on ``account`` (None: setup first). ``startup``: the config file as
+    ``load_startup`` read it; it is checked here, after the first page's thread started.
+
+    An account of the config file (``startup.account_name``) is not opened when the check
+    finds a mistake: setup opens with it, as for a file that does not load at all.
+    """
     from .logs import register_secret, setup_logging
+    from .startup import check_startup
 
     with collector_paused_while_starting():
         setup_logging()
+        first_page = None
         if account is not None:
             register_secret(account.config.password)
             from .first_page import FirstPage
 
             # The server opens the folder while Python imports the interface (first_page.py).
-            options["first_page"] = FirstPage.start(account.config, account.default_folder)
+            first_page = FirstPage.start(account.config, account.default_folder)
+        if startup is not None:
+            from_file = startup.account_name is not None
+            startup = check_startup(startup)
+            if startup.problem and from_file and first_page is not None:
+                first_page.client.close(0, abort_busy=True)
+                account = first_page = None
         from .app import SageApp
 
-        app = SageApp(account, **options)  # type: ignore[arg-type]
+        app = SageApp(account, startup=startup, first_page=first_page,
+                      **options)  # type: ignore[arg-type]
     app.run()
     return app.return_code or 0
 

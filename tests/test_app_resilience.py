@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import pty
-import select
 import signal
 import time
 
@@ -22,6 +20,7 @@ from sage_tui.imap import IMAPClient, IMAPConnectionError
 from tests.support.app import main_screen, make_app, settle
 from tests.support.engine import plain_config
 from tests.support.seed import make_message, seed_folder
+from tests.support.terminal import read_until, run_in_pty
 
 
 def _seed(server, user, count: int, start: int = 1) -> None:
@@ -121,26 +120,6 @@ async def test_an_open_circuit_is_explained_and_a_failed_archive_loses_nothing(
     assert len(raw.search("ALL")) == 3  # every message still exactly where it was
 
 
-def _run_in_pty(args: list[str], env: dict[str, str]) -> tuple[int, int]:
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.execvpe(args[0], args, env)
-    return pid, fd
-
-
-def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while needle not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                seen += os.read(fd, 65536)
-            except OSError:
-                break
-    return seen
-
-
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_quits_within_two_seconds_and_logs_out(dovecot, imap_user, tmp_path,
                                                         signal_number):
@@ -148,16 +127,16 @@ def test_a_signal_quits_within_two_seconds_and_logs_out(dovecot, imap_user, tmp_
     env = {**os.environ, "SAGE_TUI_PASSWORD": imap_user.password, "TERM": "xterm-256color",
            "SAGE_TUI_CONFIG_DIR": str(tmp_path), "COLUMNS": "140", "LINES": "40"}
     before = dovecot.log_text().count(f"imap({imap_user.name})")
-    pid, fd = _run_in_pty(["sage-tui", "--host", dovecot.host, "--port", str(dovecot.port),
+    pid, fd = run_in_pty(["sage-tui", "--host", dovecot.host, "--port", str(dovecot.port),
                            "--user", imap_user.name, "--tls", "none"], env)
     try:
-        assert b"message 5" in _read_until(fd, b"message 5", 30)
+        assert b"message 5" in read_until(fd, b"message 5", 30)
         time.sleep(0.5)
         started = time.monotonic()
         os.kill(pid, signal_number)
         status = None
         while time.monotonic() - started < 5:
-            _read_until(fd, b"\x00", 0.05)  # keep the terminal drained
+            read_until(fd, b"\x00", 0.05)  # keep the terminal drained
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 break

@@ -4,7 +4,10 @@ one sentence and exit code 2, never a traceback and never the password."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +17,8 @@ import pytest
 
 from sage_tui.cli import main
 from sage_tui.passwords import SERVICE
+from tests.support.seed import make_message, seed_folder
+from tests.support.terminal import read_until, run_in_pty
 
 
 def config_file(tmp_path: Path, dovecot, user, *, extra: str = "") -> Path:
@@ -115,3 +120,56 @@ def test_the_console_script_names_the_missing_account(tmp_path) -> None:
                             timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "has no account named 'home' (accounts: work)" in result.stderr
+
+
+def start_from_config(tmp_path: Path, dovecot, user, *, top: str = "") -> tuple[int, int]:
+    """``sage-tui --config PATH`` in a terminal, on one account whose password comes from its
+    ``password_command``; ``top``: settings above the account (a theme, keys)."""
+    secret = tmp_path / "secret"
+    secret.write_text(user.password + "\n", encoding="utf-8")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'{top}\n[accounts.work]\nhost = "{dovecot.host}"\nport = {dovecot.port}\n'
+        f'tls = "none"\nusername = "{user.name}"\npassword_command = "cat {secret}"\n',
+        encoding="utf-8")
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "140", "LINES": "40",
+           "SAGE_TUI_CACHE_DIR": str(tmp_path / "cache"),
+           "SAGE_TUI_LOG_DIR": str(tmp_path / "logs")}
+    env.pop("SAGE_TUI_PASSWORD", None)
+    return run_in_pty(["sage-tui", "--config", str(path)], env)
+
+
+def stop(pid: int, fd: int) -> None:
+    with contextlib.suppress(ProcessLookupError, ChildProcessError):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    os.close(fd)
+
+
+def test_an_account_of_the_config_file_opens_on_its_newest_message(dovecot, imap_user,
+                                                                   tmp_path) -> None:
+    seed_folder(dovecot.host, dovecot.port, imap_user.name, imap_user.password, "INBOX",
+                [make_message(i, subject=f"config message {i}") for i in range(1, 4)])
+    pid, fd = start_from_config(tmp_path, dovecot, imap_user, top='theme = "sage-light"')
+    try:
+        seen = read_until(fd, b"config message 3", 30)
+    finally:
+        stop(pid, fd)
+    assert b"config message 3" in seen and b"Traceback" not in seen
+
+
+def test_a_mistake_found_once_the_page_is_on_its_way_opens_setup_not_the_account(
+        dovecot, imap_user, tmp_path) -> None:
+    """The theme is checked against the app after the first page's thread has started: a
+    mistake there still opens setup with the line, as a file that does not load at all."""
+    seed_folder(dovecot.host, dovecot.port, imap_user.name, imap_user.password, "INBOX",
+                [make_message(1, subject="config message 1")])
+    pid, fd = start_from_config(tmp_path, dovecot, imap_user, top='theme = "no-such-theme"')
+    try:
+        seen = read_until(fd, b"The file is left as it is", 30)
+        seen += read_until(fd, b"config message 1", 1)
+    finally:
+        stop(pid, fd)
+    assert b"The file is left as it is" in seen
+    assert b"no-such-theme" in seen
+    assert b"config message 1" not in seen and b"Traceback" not in seen

@@ -6,6 +6,7 @@ thread is running, and leaves what later screens need for later.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -51,3 +52,26 @@ def test_the_first_page_starts_before_textual_is_imported() -> None:
     to there must be Textual-free, or the page would wait for Textual's import."""
     modules = "sage_tui.cli, sage_tui.startup, sage_tui.logs, sage_tui.first_page"
     assert loaded(modules, UI) == []
+
+
+def test_an_account_of_the_config_file_starts_its_page_before_textual(tmp_path) -> None:
+    """With a config file, the file is read without Textual and the account's first page
+    starts before the theme and keys are checked against the app (which imports Textual)."""
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "sage-light"\n[keys]\narchive = "e"\n[accounts.work]\n'
+                    'host = "127.0.0.1"\nport = 9\ntls = "none"\nusername = "me"\n'
+                    'password_command = "echo secret"\n', encoding="utf-8")
+    probe = (
+        "import os, sys\n"
+        "import sage_tui.first_page as first_page\n"
+        "def start(cls, config, folder, *rest):\n"
+        "    print(config.username, folder, 'textual' in sys.modules, flush=True)\n"
+        "    os._exit(0)\n"
+        "first_page.FirstPage.start = classmethod(start)\n"
+        "from sage_tui.cli import main\n"
+        f"main(['--config', {str(path)!r}])\n"
+    )
+    env = {**os.environ, "SAGE_TUI_LOG_DIR": str(tmp_path / "logs")}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.stdout.strip() == "me INBOX False", result.stdout + result.stderr
