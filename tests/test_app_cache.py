@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -162,8 +163,10 @@ async def test_a_damaged_cache_file_is_set_aside_with_one_notice(dovecot, imap_u
 # -- the console script ------------------------------------------------------------------------
 
 
-def run_in_tmux(args: list[str], env: dict[str, str], ready: str, timeout: float = 30) -> str:
-    """Run ``sage-tui`` in a private tmux server until ``ready`` shows, then press q."""
+def run_in_tmux(args: list[str], env: dict[str, str], ready: str, timeout: float = 30,
+                then: Callable[[], bool] = lambda: True) -> str:
+    """Run ``sage-tui`` in a private tmux server until ``ready`` shows and ``then()`` holds
+    (polled), then press q."""
     tmux = ["tmux", "-L", f"sage-cache-{os.getpid()}"]
     command = " ".join([sys.executable, "-m", "sage_tui", *args])
     subprocess.run([*tmux, "new-session", "-d", "-s", "t", "-x", "120", "-y", "30", command],
@@ -173,7 +176,7 @@ def run_in_tmux(args: list[str], env: dict[str, str], ready: str, timeout: float
         while True:
             screen = subprocess.run([*tmux, "capture-pane", "-t", "t", "-p"], text=True,
                                     capture_output=True).stdout
-            if ready in screen:
+            if ready in screen and then():
                 break
             if time.monotonic() > deadline:
                 raise AssertionError(f"sage-tui did not show {ready!r}:\n{screen}")
@@ -191,13 +194,25 @@ def run_in_tmux(args: list[str], env: dict[str, str], ready: str, timeout: float
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux to give sage-tui a terminal")
 def test_the_no_cache_flag(dovecot, imap_user):
+    """A run writes the cache in the background (the test waits for it: "3 messages" shows
+    before that); a ``--no-cache`` run kept open three times as long writes nothing."""
     seed(dovecot, imap_user, 3)
     env = {**os.environ, "SAGE_TUI_PASSWORD": imap_user.password}
     args = ["--host", dovecot.host, "--port", str(dovecot.port), "--user", imap_user.name,
             "--tls", "none"]
     path = cache_dir() / "headers.sqlite3"
-    run_in_tmux([*args, "--no-cache"], env, "3 messages")
+    account = cache_account(plain_config(dovecot.host, dovecot.port, imap_user))
+
+    def cached_rows() -> int:
+        folder = HeaderCache(path).load(account, "INBOX") if path.exists() else None
+        return len(folder.rows) if folder is not None else 0
+
+    started = time.monotonic()
+    run_in_tmux(args, env, "3 messages", then=lambda: cached_rows() == 3)
+    needed = time.monotonic() - started
+    for leftover in cache_dir().iterdir():
+        leftover.unlink()
+    started = time.monotonic()
+    run_in_tmux([*args, "--no-cache"], env, "3 messages",
+                then=lambda: time.monotonic() - started > max(3 * needed, 2.0))
     assert not path.exists()
-    run_in_tmux(args, env, "3 messages")
-    config = plain_config(dovecot.host, dovecot.port, imap_user)
-    assert len(HeaderCache(path).load(cache_account(config), "INBOX").rows) == 3
